@@ -1,0 +1,5 @@
+"""Daiban: project-approval assistance CRM for development parks."""
+
+from crm.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,181 @@
+"""The back office (Flask-Admin at /admin): admins only.
+
+Forms use Flask-WTF's FlaskForm as their base, so they carry the same CSRF token that
+CSRFProtect checks app-wide (giving Flask-Admin its own SecureForm would add a second,
+conflicting token and break every save).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, ValidationError
+from wtforms.validators import Optional
+
+from crm.auth import services as user_services
+from crm.auth.models import Role
+from crm.extensions import db
+from crm.security import csp_nonce
+
+
+class _AdminOnly:
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.role == Role.ADMIN
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+class HomeView(_AdminOnly, AdminIndexView):
+    @expose("/")
+    def index(self):
+        return self.render("admin/index.html")
+
+
+class SecuredModelView(_AdminOnly, ModelView):
+    form_base_class = FlaskForm
+    page_size = 50
+    can_view_details = True
+    can_export = False
+
+
+class DistrictView(SecuredModelView):
+    column_list = ("code", "name")
+    column_searchable_list = ("code", "name")
+    column_labels = {"code": _l("Division code"), "name": _l("Name")}
+    form_columns = ("code", "name")
+
+
+class ParkView(SecuredModelView):
+    column_list = ("name", "short_name", "level", "district")
+    column_searchable_list = ("name", "short_name")
+    column_filters = ("level", "district")
+    column_labels = {"name": _l("Name"), "short_name": _l("Short name"), "level": _l("Level"),
+                     "district": _l("District"), "address": _l("Address"), "phone": _l("Phone")}
+    form_columns = ("name", "short_name", "level", "district", "address", "phone")
+    form_choices = {"level": [("national", _l("National")), ("provincial", _l("Provincial"))]}
+
+
+class StaffView(SecuredModelView):
+    column_list = ("name", "kind", "phone", "capacity", "on_leave_until", "active", "parks")
+    column_searchable_list = ("name", "phone")
+    column_filters = ("kind", "active", "parks")
+    column_labels = {"name": _l("Name"), "kind": _l("Kind"), "phone": _l("Phone"),
+                     "title": _l("Title"), "capacity": _l("Capacity"),
+                     "on_leave_until": _l("On leave until"), "active": _l("Active"),
+                     "parks": _l("Parks served")}
+    form_columns = ("name", "kind", "title", "phone", "capacity", "on_leave_until", "active", "parks")
+    form_choices = {"kind": [("consultant", _l("Chief consultant")), ("agent", _l("Project agent"))]}
+
+
+class UserView(SecuredModelView):
+    column_list = ("username", "display_name", "role", "active", "staff", "parks", "last_login_at")
+    column_searchable_list = ("username", "display_name")
+    column_filters = ("role", "active")
+    column_exclude_list = ("password_hash", "session_token")
+    column_details_exclude_list = ("password_hash", "session_token")
+    column_labels = {"username": _l("Username"), "display_name": _l("Name"), "role": _l("Role"),
+                     "active": _l("Active"), "staff": _l("Staff record"),
+                     "parks": _l("Parks managed"), "last_login_at": _l("Last login"),
+                     "new_password": _l("New password"), "locale": _l("Language")}
+    form_columns = ("username", "display_name", "role", "active", "staff", "parks", "locale")
+    form_extra_fields = {
+        "new_password": PasswordField(
+            _l("New password"), validators=[Optional()],
+            description=_l("Leave empty to keep the current password."),
+        )
+    }
+    form_choices = {
+        "role": [(r.value, r.value) for r in Role],
+        "locale": [("zh_Hans_CN", "中文"), ("en", "English")],
+    }
+
+    def on_model_change(self, form, model, is_created):
+        password = form.new_password.data
+        if password:
+            try:
+                user_services.set_password(model, password)
+            except user_services.PasswordPolicyError as exc:
+                raise ValidationError(str(exc)) from exc
+        elif is_created:
+            raise ValidationError(str(_l("A new user needs a password.")))
+        user_services.set_active(model, model.active)
+
+
+class ApprovalItemView(SecuredModelView):
+    column_list = ("sort_order", "name", "stage", "department", "statutory_limit",
+                   "statutory_unit", "committed_limit", "committed_unit", "applicability",
+                   "district", "active")
+    column_default_sort = "sort_order"
+    column_searchable_list = ("name", "department", "code")
+    column_filters = ("stage", "district", "active")
+    column_labels = {"name": _l("Name"), "stage": _l("Stage"), "department": _l("Department"),
+                     "statutory_limit": _l("Statutory limit"), "statutory_unit": _l("Unit"),
+                     "committed_limit": _l("Committed limit"), "committed_unit": _l("Unit"),
+                     "applicability": _l("Applies to"), "district": _l("District"),
+                     "active": _l("Active"), "sort_order": _l("Order"), "code": _l("Code"),
+                     "required": _l("Required"), "required_materials": _l("Required materials")}
+    form_columns = ("code", "name", "department", "stage", "statutory_limit", "statutory_unit",
+                    "committed_limit", "committed_unit", "applicability", "required",
+                    "required_materials", "sort_order", "district", "active")
+    _units = [("working", _l("working days")), ("calendar", _l("calendar days"))]
+    form_choices = {
+        "statutory_unit": _units,
+        "committed_unit": _units,
+        "stage": [(s, s) for s in ("filing", "land", "planning", "permitting")],
+        "applicability": [(a, a) for a in ("always", "filing", "verification",
+                                           "eia_report_book", "eia_report_form")],
+    }
+
+
+class CalendarOverrideView(SecuredModelView):
+    column_list = ("day", "is_workday", "note", "created_at")
+    column_default_sort = ("day", True)
+    column_labels = {"day": _l("Date"), "is_workday": _l("Working day"), "note": _l("Note"),
+                     "created_at": _l("Created")}
+    form_columns = ("day", "is_workday", "note")
+
+
+class AuditEventView(SecuredModelView):
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("occurred_at", "user", "action", "entity_type", "entity_id", "project_id",
+                   "changes", "note")
+    column_default_sort = ("occurred_at", True)
+    column_filters = ("action", "entity_type", "entity_id", "project_id")
+    column_labels = {"occurred_at": _l("Time"), "user": _l("User"), "action": _l("Action"),
+                     "entity_type": _l("Record type"), "entity_id": _l("Record"),
+                     "project_id": _l("Project"), "changes": _l("Changes"), "note": _l("Note")}
+
+
+def init_admin(app: Flask) -> Admin:
+    from crm import models as m
+
+    admin = Admin(
+        name=str(_l("Daiban back office")),
+        url="/admin",
+        index_view=HomeView(url="/admin"),
+        theme=Bootstrap4Theme(fluid=True),
+        csp_nonce_generator=csp_nonce,
+    )
+    session = db.session
+    admin.add_view(DistrictView(m.District, session, name=_l("Districts"), endpoint="admin_districts"))
+    admin.add_view(ParkView(m.Park, session, name=_l("Parks"), endpoint="admin_parks"))
+    admin.add_view(StaffView(m.Staff, session, name=_l("Staff"), endpoint="admin_staff"))
+    admin.add_view(UserView(m.User, session, name=_l("Users"), endpoint="admin_users"))
+    admin.add_view(ApprovalItemView(m.ApprovalItem, session, name=_l("Approval items"),
+                                    endpoint="admin_approval_items"))
+    admin.add_view(CalendarOverrideView(m.CalendarOverride, session, name=_l("Calendar"),
+                                        endpoint="admin_calendar"))
+    admin.add_view(AuditEventView(m.AuditEvent, session, name=_l("Audit log"),
+                                  endpoint="admin_audit"))
+    admin.init_app(app)
+    return admin

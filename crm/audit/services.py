@@ -1,0 +1,188 @@
+"""Automatic audit trail.
+
+Every insert, update and delete of an audited model is recorded, with the changed fields, by a
+session hook, so no service can forget it.  A service that performs a domain action (a stage
+change, a milestone pause) names it with ``tag(obj, action, note)`` before the flush; the
+event then carries that action name and note instead of the generic "update".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+from flask import has_request_context
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session, object_session
+
+from crm.audit.models import AuditEvent
+
+# Columns never written to the trail: secrets, blobs and bookkeeping.
+_SKIPPED = {"password_hash", "session_token", "content", "version", "updated_at", "created_at"}
+_SECRET = {"password_hash", "session_token"}
+
+_TAGS_KEY = "audit_tags"
+ACTOR_KEY = "audit_actor_id"
+
+
+def tag(obj, action: str, note: str | None = None) -> None:
+    """Name the domain action of the next change of ``obj`` (and an optional note)."""
+    session = object_session(obj)
+    if session is None:
+        raise ValueError(f"{obj!r} is not in a session; add it before tagging")
+    session.info.setdefault(_TAGS_KEY, {})[id(obj)] = (action, note)
+
+
+def record(session: Session, action: str, entity, note: str | None = None, changes=None) -> None:
+    """Record an event that is not a row change (a download, a failed attempt...)."""
+    session.add(
+        AuditEvent(
+            user_id=_actor_id(session),
+            entity_type=_entity_type(entity),
+            entity_id=getattr(entity, "id", None),
+            project_id=_project_id(entity),
+            action=action,
+            changes=changes or {},
+            note=note,
+        )
+    )
+
+
+def set_actor(session: Session, user_id: int | None) -> None:
+    """Who acts in this session when there is no logged-in user (CLI, jobs)."""
+    session.info[ACTOR_KEY] = user_id
+
+
+def _actor_id(session: Session) -> int | None:
+    if ACTOR_KEY in session.info:
+        return session.info[ACTOR_KEY]
+    if has_request_context():
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            return current_user.id
+    return None
+
+
+def _entity_type(obj) -> str:
+    return getattr(obj, "__tablename__", type(obj).__name__.lower())
+
+
+def _project_id(obj) -> int | None:
+    if _entity_type(obj) == "projects":
+        return obj.id
+    return getattr(obj, "project_id", None)
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _column_changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
+    state = inspect(obj)
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in _SKIPPED and key not in _SECRET:
+            continue
+        if key in _SECRET:
+            if not created and not deleted and state.attrs[key].history.has_changes():
+                changes[key] = ["***", "***"]
+            continue
+        if deleted:
+            value = state.attrs[key].loaded_value
+            changes[key] = [_jsonable(value), None]
+            continue
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if created:
+            if new is None:
+                continue
+            changes[key] = [None, _jsonable(new)]
+        elif _jsonable(old) != _jsonable(new):
+            changes[key] = [_jsonable(old), _jsonable(new)]
+    # Many-to-many memberships (a staff member's parks, a manager's parks).
+    for rel in state.mapper.relationships:
+        if rel.secondary is None or deleted:
+            continue
+        history = state.attrs[rel.key].history
+        if history.added or history.deleted:
+            changes[rel.key] = [
+                sorted(str(o) for o in history.deleted), sorted(str(o) for o in history.added)
+            ]
+    return changes
+
+
+def _collect(session: Session) -> list[dict]:
+    tags = session.info.get(_TAGS_KEY, {})
+    actor = _actor_id(session)
+    rows = []
+    for objects, kind in ((session.new, "create"), (session.dirty, "update"), (session.deleted, "delete")):
+        for obj in objects:
+            if not getattr(obj, "__audited__", True) or isinstance(obj, AuditEvent):
+                continue
+            if kind == "update" and not session.is_modified(obj):
+                continue
+            changes = _column_changes(obj, created=kind == "create", deleted=kind == "delete")
+            action, note = tags.pop(id(obj), (kind, None))
+            if kind == "update" and not changes and action == "update":
+                continue
+            rows.append(
+                {"obj": obj, "kind": kind, "action": action, "note": note, "changes": changes,
+                 "user_id": actor}
+            )
+    return rows
+
+
+def _before_flush(session, flush_context, instances):
+    session.info["audit_pending"] = _collect(session)
+
+
+def _after_flush(session, flush_context):
+    rows = session.info.pop("audit_pending", [])
+    if not rows:
+        return
+    now = dt.datetime.now(dt.timezone.utc)
+    values = []
+    for row in rows:
+        obj = row["obj"]
+        identity = inspect(obj).identity
+        entity_id = identity[0] if identity else None
+        values.append(
+            {
+                "occurred_at": now,
+                "user_id": row["user_id"],
+                "entity_type": _entity_type(obj),
+                "entity_id": entity_id if isinstance(entity_id, int) else None,
+                "project_id": _project_id(obj),
+                "action": row["action"],
+                "changes": row["changes"],
+                "note": row["note"],
+            }
+        )
+    session.connection().execute(insert(AuditEvent), values)
+
+
+def _after_rollback(session):
+    session.info.pop("audit_pending", None)
+    session.info.pop(_TAGS_KEY, None)
+
+
+_HOOKS = (("before_flush", _before_flush), ("after_flush", _after_flush),
+          ("after_soft_rollback", _after_rollback))
+
+
+def install(session_class=Session) -> None:
+    """Attach the audit hooks to a session class; safe to call once per app."""
+    for name, fn in _HOOKS:
+        if not event.contains(session_class, name, fn):
+            event.listen(session_class, name, fn)

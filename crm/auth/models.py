@@ -1,0 +1,77 @@
+"""Users, roles and the parks a park manager runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.db import UTCDateTime, utcnow
+from crm.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    LEADER = "leader"  # city bureau: everything, read-only, downloads
+    PARK_MANAGER = "park_manager"  # their parks
+    CONSULTANT = "consultant"  # projects they are assigned to
+    AGENT = "agent"  # projects they are assigned to
+
+
+user_parks = Table(
+    "user_parks",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("park_id", ForeignKey("parks.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'leader', 'park_manager', 'consultant', 'agent')", name="role_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    # Consultants and agents are linked to their staff record.
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), unique=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the login session's identity: rotating it ends every other session of the user.
+    session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    staff: Mapped["Staff | None"] = relationship()  # noqa: F821
+    parks: Mapped[list["Park"]] = relationship(secondary=user_parks, order_by="Park.id")  # noqa: F821
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.username})"
+
+    # Flask-Login: the session stores "id:token", so a rotated token invalidates the session.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles

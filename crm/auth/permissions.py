@@ -1,0 +1,56 @@
+"""What each role may do to a record it can see.  Seeing is decided by auth/scope.py;
+doing something you may not do to a visible record answers 403."""
+
+from __future__ import annotations
+
+import enum
+
+from flask import abort
+from flask_login import current_user
+
+from crm.auth.models import Role
+
+
+class Action(enum.StrEnum):
+    PROJECT_CREATE = "project.create"
+    PROJECT_EDIT = "project.edit"
+    PROJECT_STAGE = "project.stage"  # move the stage by hand
+    LOG_CREATE = "log.create"
+    LOG_DELETE = "log.delete"
+    MILESTONE_UPDATE = "milestone.update"  # start, pause, resume, complete, waive
+    MILESTONE_REOPEN = "milestone.reopen"
+    ASSIGN = "assign"
+    ROSTER_EDIT = "roster.edit"
+    DOCUMENT_REQUEST = "document.request"
+    DOCUMENT_DOWNLOAD = "document.download"
+    ADMIN = "admin"
+
+
+_ALL_WRITERS = {Role.ADMIN, Role.PARK_MANAGER, Role.CONSULTANT, Role.AGENT}
+
+ALLOWED: dict[Action, set[Role]] = {
+    Action.PROJECT_CREATE: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.PROJECT_EDIT: {Role.ADMIN, Role.PARK_MANAGER, Role.CONSULTANT},
+    Action.PROJECT_STAGE: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.LOG_CREATE: _ALL_WRITERS,
+    Action.LOG_DELETE: {Role.ADMIN},
+    Action.MILESTONE_UPDATE: _ALL_WRITERS,
+    Action.MILESTONE_REOPEN: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.ASSIGN: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.ROSTER_EDIT: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.DOCUMENT_REQUEST: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
+                              Role.AGENT},
+    Action.DOCUMENT_DOWNLOAD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
+                               Role.AGENT},
+    Action.ADMIN: {Role.ADMIN},
+}
+
+
+def can(user, action: Action) -> bool:
+    return bool(user and user.is_authenticated and user.role in ALLOWED[action])
+
+
+def require(action: Action, user=None) -> None:
+    """Abort with 403 unless the user's role allows the action."""
+    if not can(user or current_user, action):
+        abort(403)

@@ -1,0 +1,92 @@
+"""`flask --app crm crm ...` commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from crm.extensions import db
+
+crm_cli = AppGroup("crm", help="Daiban commands: demo data, users, the worker.")
+
+
+@crm_cli.command("demo")
+def demo_command():
+    """Load the Nantong demo data (does nothing when it is loaded already)."""
+    from crm.demo.loader import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+    from crm.i18n import today
+
+    counts = load_demo(today())
+    db.session.commit()
+    if not counts:
+        click.echo("Demo data is already loaded.")
+    else:
+        click.echo("Demo data loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
+    for username, _, role, description in DEMO_LOGINS:
+        click.echo(f"  {username:<11} {role.value:<13} {description}")
+
+
+@crm_cli.command("seed")
+def seed_command():
+    """Seed reference data (the approval-item catalogue) into an empty database."""
+    from crm.milestones.catalogue import seed_catalogue
+
+    added = seed_catalogue()
+    db.session.commit()
+    click.echo(f"Approval items added: {added}")
+
+
+@crm_cli.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Display name")
+@click.option("--role", type=click.Choice(["admin", "leader", "park_manager", "consultant", "agent"]),
+              required=True)
+@click.password_option()
+def create_user_command(username, display_name, role, password):
+    """Create a user (the password is asked for twice)."""
+    from crm.auth.services import PasswordPolicyError, create_user, find_by_username
+
+    if find_by_username(username):
+        raise click.ClickException(f"user {username!r} exists already")
+    try:
+        create_user(username, display_name, role, password)
+    except PasswordPolicyError as exc:
+        raise click.ClickException(f"password too weak: {exc}") from exc
+    db.session.commit()
+    click.echo(f"Created {username} ({role}).")
+
+
+@crm_cli.command("set-password")
+@click.argument("username")
+@click.password_option()
+def set_password_command(username, password):
+    """Set a user's password (ends their sessions)."""
+    from crm.auth.services import PasswordPolicyError, find_by_username, set_password
+
+    user = find_by_username(username)
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    try:
+        set_password(user, password)
+    except PasswordPolicyError as exc:
+        raise click.ClickException(f"password too weak: {exc}") from exc
+    db.session.commit()
+    click.echo(f"Password of {username} changed.")
+
+
+@crm_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run RQ's scheduler in this worker.")
+@click.argument("queues", nargs=-1)
+def worker_command(burst, no_scheduler, queues):
+    """Run an RQ worker with the app loaded (jobs run in the app context)."""
+    from crm.worker import run_worker
+
+    app = current_app._get_current_object()
+    run_worker(app, list(queues) or None, burst=burst, with_scheduler=not no_scheduler)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(crm_cli)

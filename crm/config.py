@@ -1,0 +1,53 @@
+"""Default configuration.
+
+Precedence (weakest first): this module -> instance/config.py -> ``CRM_*`` environment
+variables -> the ``test_config`` mapping given to ``create_app``.  Environment variables
+drop the ``CRM_`` prefix: ``CRM_DATABASE_URL`` sets ``DATABASE_URL``.  Values are parsed as
+JSON when they look like JSON (``CRM_RATELIMIT_ENABLED=false``), otherwise kept as strings.
+"""
+
+# "development" or "production".  Production refuses to start without a secret key.
+ENV = "development"
+
+# None: generated once into instance/secret_key (development only).
+SECRET_KEY = None
+
+# None: a SQLite file in the instance folder.  PostgreSQL: postgresql://user@host/db
+DATABASE_URL = None
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+# Run RQ jobs in the web process instead of a worker (set by `make run` when no Redis).
+JOBS_INLINE = False
+
+# SQLite: how long a writer waits for the lock, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+# Session and cookies.
+SESSION_COOKIE_NAME = "daiban_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = None  # None: True in production, False otherwise
+PERMANENT_SESSION_LIFETIME = 8 * 3600  # seconds: one working day
+REMEMBER_COOKIE_DURATION = 0
+
+# Login rate limit (Flask-Limiter notation).  Storage: Redis when it answers, else memory.
+RATELIMIT_ENABLED = True
+RATELIMIT_LOGIN = "10 per minute"
+
+# Request bodies larger than this are refused with 413.
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+# UI language: Simplified Chinese by default, English available.
+BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+
+# Pages.
+PAGE_SIZE = 25
+
+# Milestones: a running milestone with at most this many working days left is "due soon".
+SLA_WARNING_WORKDAYS = 2
+
+# The base URL printed into PDFs (QR codes) and notifications.
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"

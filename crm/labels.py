@@ -1,0 +1,129 @@
+"""Display labels of stored codes (stages, roles, kinds...), translated at render time.
+
+Codes are stored in English; people read the labels.  ``label("stage", "land")`` gives
+"用地" in Chinese and "Land" in English.  Forms use ``choices("stage")``.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+LABELS: dict[str, dict[str, object]] = {
+    "stage": {
+        "negotiating": _l("Negotiating"),
+        "signed": _l("Signed"),
+        "filing": _l("Filing"),
+        "land": _l("Land"),
+        "planning": _l("Planning permit"),
+        "permitting": _l("Construction permit"),
+        "approved": _l("Approvals complete"),
+    },
+    "project_status": {
+        "active": _l("Active"),
+        "on_hold": _l("On hold"),
+        "dropped": _l("Dropped"),
+    },
+    "approval_mode": {
+        "filing": _l("Filing (备案)"),
+        "verification": _l("Verification (核准)"),
+    },
+    "eia_category": {
+        "report_book": _l("EIA report book"),
+        "report_form": _l("EIA report form"),
+        "registration": _l("EIA registration form"),
+    },
+    "role": {
+        "admin": _l("Administrator"),
+        "leader": _l("Leader"),
+        "park_manager": _l("Park manager"),
+        "consultant": _l("Chief consultant"),
+        "agent": _l("Project agent"),
+    },
+    "staff_kind": {
+        "consultant": _l("Chief consultant"),
+        "agent": _l("Project agent"),
+    },
+    "assignment_role": {
+        "consultant": _l("Chief consultant"),
+        "lead_agent": _l("Lead agent"),
+        "helper": _l("Helper agent"),
+    },
+    "log_kind": {
+        "visit": _l("Visit"),
+        "call": _l("Call"),
+        "materials": _l("Materials"),
+        "coordination": _l("Coordination"),
+        "blocker": _l("Blocker"),
+        "resolution": _l("Resolution"),
+    },
+    "milestone_status": {
+        "pending": _l("Not started"),
+        "running": _l("Running"),
+        "paused": _l("Paused"),
+        "done": _l("Done"),
+        "waived": _l("Waived"),
+    },
+    "sla_state": {
+        "pending": _l("Not started"),
+        "on_track": _l("On track"),
+        "due_soon": _l("Due soon"),
+        "overdue": _l("Overdue"),
+        "paused": _l("Paused"),
+        "met": _l("Met"),
+        "missed": _l("Missed"),
+        "waived": _l("Waived"),
+    },
+    "pause_reason": {
+        "supplement": _l("Supplementing materials"),
+        "hearing": _l("Hearing"),
+        "expert_review": _l("Expert review"),
+        "testing": _l("Inspection and testing"),
+        "enterprise": _l("Enterprise's reasons"),
+        "other": _l("Other"),
+    },
+    "limit_unit": {
+        "working": _l("working days"),
+        "calendar": _l("calendar days"),
+    },
+    "document_kind": {
+        "service_order": _l("Service order"),
+        "summary": _l("Summary"),
+    },
+    "document_status": {
+        "queued": _l("Queued"),
+        "running": _l("Generating"),
+        "done": _l("Ready"),
+        "failed": _l("Failed"),
+    },
+    "park_level": {
+        "national": _l("National"),
+        "provincial": _l("Provincial"),
+    },
+    "industry": {
+        "high_end_equipment": _l("High-end equipment"),
+        "new_energy": _l("New energy"),
+        "new_materials": _l("New materials"),
+        "electronic_information": _l("Electronic information"),
+        "biomedicine": _l("Biomedicine"),
+        "marine_engineering": _l("Marine engineering and shipbuilding"),
+        "textiles": _l("Textiles and apparel"),
+        "fine_chemicals": _l("Fine chemicals"),
+        "automotive_parts": _l("Automotive and parts"),
+        "modern_services": _l("Modern services"),
+        "logistics": _l("Logistics"),
+        "food": _l("Food processing"),
+    },
+}
+
+
+def label(group: str, code: str | None) -> str:
+    """The translated label of ``code`` in ``group``; the code itself when unknown."""
+    if code is None:
+        return ""
+    value = LABELS.get(group, {}).get(code)
+    return str(value) if value is not None else str(code)
+
+
+def choices(group: str) -> list[tuple[str, object]]:
+    """(code, label) pairs for a select field, in catalogue order."""
+    return list(LABELS[group].items())

@@ -1,0 +1,208 @@
+"""The approval-item catalogue, milestones (one approval item for one project), clock pauses
+and the calendar overrides that make the working-day calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.db import UTCDateTime, utcnow
+from crm.extensions import db
+
+
+class LimitUnit(enum.StrEnum):
+    WORKING = "working"  # working days (工作日)
+    CALENDAR = "calendar"  # calendar days (自然日)
+
+
+class Applicability(enum.StrEnum):
+    """Which projects an approval item applies to."""
+
+    ALWAYS = "always"
+    FILING = "filing"  # projects filed (备案)
+    VERIFICATION = "verification"  # projects on the verification list (核准)
+    EIA_REPORT_BOOK = "eia_report_book"  # environmental impact report book (报告书)
+    EIA_REPORT_FORM = "eia_report_form"  # environmental impact report form (报告表)
+
+
+class MilestoneStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    WAIVED = "waived"
+
+
+class PauseReason(enum.StrEnum):
+    SUPPLEMENT = "supplement"  # 补正材料
+    HEARING = "hearing"  # 听证
+    EXPERT_REVIEW = "expert_review"  # 专家评审
+    TESTING = "testing"  # 检验检测
+    ENTERPRISE = "enterprise"  # 企业原因
+    OTHER = "other"  # 其他
+
+
+_unit_check = "IN ('working', 'calendar')"
+
+
+class ApprovalItem(db.Model):
+    """A catalogue entry.  A row with a district overrides the city-wide row of the same code."""
+
+    __tablename__ = "approval_items"
+    __table_args__ = (
+        UniqueConstraint("code", "district_id", name="uq_approval_items_code_district"),
+        CheckConstraint("statutory_limit IS NULL OR statutory_limit > 0", name="statutory_positive"),
+        CheckConstraint("committed_limit > 0", name="committed_positive"),
+        CheckConstraint(f"statutory_unit {_unit_check}", name="statutory_unit_known"),
+        CheckConstraint(f"committed_unit {_unit_check}", name="committed_unit_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(100))
+    # The pipeline stage this approval belongs to (see projects.models.Stage).
+    stage: Mapped[str] = mapped_column(String(20))
+    statutory_limit: Mapped[int | None] = mapped_column(Integer)
+    statutory_unit: Mapped[str] = mapped_column(String(10), default=LimitUnit.WORKING.value)
+    committed_limit: Mapped[int] = mapped_column(Integer)
+    committed_unit: Mapped[str] = mapped_column(String(10), default=LimitUnit.WORKING.value)
+    applicability: Mapped[str] = mapped_column(String(20), default=Applicability.ALWAYS.value)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    required_materials: Mapped[str | None] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    district: Mapped["District | None"] = relationship()  # noqa: F821
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Milestone(db.Model):
+    """One approval item for one project, with its deadline.
+
+    ``status`` is the stored lifecycle (pending, running, paused, done, waived).  The SLA state
+    shown to users (on_track, due_soon, overdue, met, missed, ...) derives from it, the dates
+    and today (see milestones/sla.py).  ``due_on`` is stored so lists and dashboards filter and
+    sort by it in SQL; it is recomputed whenever pauses or the calendar change.
+    """
+
+    __tablename__ = "milestones"
+    __table_args__ = (
+        CheckConstraint("limit_value > 0", name="limit_positive"),
+        CheckConstraint(f"limit_unit {_unit_check}", name="limit_unit_known"),
+        CheckConstraint(
+            "status IN ('pending', 'running', 'paused', 'done', 'waived')", name="status_known"
+        ),
+        CheckConstraint("outcome IS NULL OR outcome IN ('met', 'missed')", name="outcome_known"),
+        Index("ix_milestones_project_sequence", "project_id", "sequence"),
+        Index("ix_milestones_park_status_due", "park_id", "status", "due_on"),
+        Index("ix_milestones_status_due", "status", "due_on"),
+        Index("ix_milestones_park_completed", "park_id", "completed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # The project's park, kept on the row so park dashboards filter milestones by index.
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"))
+    # None for a custom milestone added by staff.
+    approval_item_id: Mapped[int | None] = mapped_column(ForeignKey("approval_items.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The committed limit that sets the due date.
+    limit_value: Mapped[int] = mapped_column(Integer)
+    limit_unit: Mapped[str] = mapped_column(String(10), default=LimitUnit.WORKING.value)
+    # The statutory limit, for "time saved".
+    statutory_value: Mapped[int | None] = mapped_column(Integer)
+    statutory_unit: Mapped[str] = mapped_column(String(10), default=LimitUnit.WORKING.value)
+    status: Mapped[str] = mapped_column(String(10), default=MilestoneStatus.PENDING.value)
+    # For done milestones: "met" (on or before the due date) or "missed".
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The due date depends on the Monday-Friday fallback (year's schedule not loaded yet).
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # While paused: the working days left, frozen.
+    remaining_workdays: Mapped[int | None] = mapped_column(Integer)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Working days between acceptance and completion, paused days excluded.
+    workdays_used: Mapped[int | None] = mapped_column(Integer)
+    approval_doc_no: Mapped[str | None] = mapped_column(String(100))
+    issuing_department: Mapped[str | None] = mapped_column(String(100))
+    waive_reason: Mapped[str | None] = mapped_column(Text)
+    # Who chases this milestone; None means the project's lead agent.
+    owner_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    # Last SLA state the sweep notified about (to notify once per change).
+    notified_state: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    project: Mapped["Project"] = relationship(back_populates="milestones")  # noqa: F821
+    approval_item: Mapped[ApprovalItem | None] = relationship()
+    owner: Mapped["Staff | None"] = relationship()  # noqa: F821
+    pauses: Mapped[list["MilestonePause"]] = relationship(
+        back_populates="milestone", order_by="MilestonePause.paused_on", passive_deletes=True
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MilestonePause(db.Model):
+    """The clock stopped from ``paused_on`` to ``resumed_on`` (exclusive); open while None."""
+
+    __tablename__ = "milestone_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), index=True
+    )
+    paused_on: Mapped[dt.date] = mapped_column(Date)
+    resumed_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason_code: Mapped[str] = mapped_column(String(20))
+    document_ref: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    milestone: Mapped[Milestone] = relationship(back_populates="pauses")
+
+
+class CalendarOverride(db.Model):
+    """An admin-entered day: working (调休上班) or not (holiday).  Strongest calendar source."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(100))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
+
+
+class CalendarYear(db.Model):
+    """A year whose official schedule admins loaded as overrides (dates in it are no longer
+    provisional).  Years the bundled ``chinesecalendar`` covers need no row."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    note: Mapped[str | None] = mapped_column(String(200))
+    loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

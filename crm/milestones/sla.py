@@ -1,0 +1,185 @@
+"""Deadline rules (pure: no Flask, no database).  DESIGN §4 "Deadlines" and "Milestone states".
+
+- A milestone accepted on day S with a limit of N working days is due on the N-th working day
+  strictly after S (S is not counted).
+- A limit of N calendar days is due on S + N; when that is not a working day, on the next
+  working day.
+- A pause from day P to resume day R stops the clock on P … R-1: those working days do not
+  count (for calendar-day limits, those calendar days do not count).  P == R stops nothing.
+- While a pause is open there is no due date; the remaining working days are frozen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from crm.milestones.calendar import WorkCalendar
+
+WORKING = "working"
+CALENDAR = "calendar"
+UNITS = (WORKING, CALENDAR)
+
+DEFAULT_WARNING_WORKDAYS = 2
+
+Pause = tuple[dt.date, dt.date | None]  # (paused_on, resumed_on or None while open)
+_DAY = dt.timedelta(days=1)
+
+
+def _closed_intervals(pauses: Iterable[Pause], after: dt.date) -> list[tuple[dt.date, dt.date]] | None:
+    """Merged inclusive intervals [P, R-1] of stopped days, clipped to days after ``after``.
+
+    None when a pause is still open.
+    """
+    spans = []
+    for paused_on, resumed_on in pauses:
+        if resumed_on is None:
+            return None
+        first = max(paused_on, after + _DAY)
+        last = resumed_on - _DAY
+        if first <= last:
+            spans.append((first, last))
+    spans.sort()
+    merged: list[tuple[dt.date, dt.date]] = []
+    for first, last in spans:
+        if merged and first <= merged[-1][1] + _DAY:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _stopped_workdays(spans, start: dt.date, end: dt.date, calendar: WorkCalendar) -> int:
+    """Working days in (start, end] that fall inside the stopped spans."""
+    total = 0
+    for first, last in spans:
+        lo = max(first - _DAY, start)
+        hi = min(last, end)
+        if hi > lo:
+            total += calendar.workdays_between(lo, hi)
+    return total
+
+
+def _stopped_days(spans, start: dt.date, end: dt.date) -> int:
+    total = 0
+    for first, last in spans:
+        lo = max(first - _DAY, start)
+        hi = min(last, end)
+        if hi > lo:
+            total += (hi - lo).days
+    return total
+
+
+def check_limit(limit: int, unit: str) -> None:
+    if unit not in UNITS:
+        raise ValueError(f"unknown limit unit {unit!r}")
+    if limit <= 0:
+        raise ValueError("the limit must be a positive number of days")
+
+
+def due_date(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
+             calendar: WorkCalendar) -> dt.date | None:
+    """The due date, or None while a pause is open."""
+    check_limit(limit, unit)
+    spans = _closed_intervals(pauses, accepted_on)
+    if spans is None:
+        return None
+    if unit == WORKING:
+        due = calendar.add_workdays(accepted_on, limit)
+        while True:  # each round adds the stopped working days found so far; converges
+            stopped = _stopped_workdays(spans, accepted_on, due, calendar)
+            later = calendar.add_workdays(accepted_on, limit + stopped)
+            if later == due:
+                return due
+            due = later
+    due = accepted_on + dt.timedelta(days=limit)
+    while True:
+        stopped = _stopped_days(spans, accepted_on, due)
+        later = accepted_on + dt.timedelta(days=limit + stopped)
+        if later == due:
+            break
+        due = later
+    return calendar.next_workday(due)
+
+
+def workdays_used(accepted_on: dt.date, until: dt.date, pauses: Sequence[Pause],
+                  calendar: WorkCalendar) -> int:
+    """Working days counted against the limit in (accepted_on, until]; stopped days excluded.
+
+    An open pause counts as stopped up to ``until``.
+    """
+    closed = [(p, r if r is not None else until + _DAY) for p, r in pauses]
+    spans = _closed_intervals(closed, accepted_on) or []
+    if until <= accepted_on:
+        return 0
+    return calendar.workdays_between(accepted_on, until) - _stopped_workdays(
+        spans, accepted_on, until, calendar)
+
+
+def remaining_workdays(due: dt.date, today: dt.date, calendar: WorkCalendar) -> int:
+    """Working days left: those in (today, due].  0 on the due date; negative when overdue."""
+    return calendar.workdays_between(today, due)
+
+
+def frozen_remaining(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
+                     calendar: WorkCalendar) -> int:
+    """For a paused milestone: the working days left when the open pause began."""
+    check_limit(limit, unit)
+    open_pauses = [p for p, r in pauses if r is None]
+    if not open_pauses:
+        raise ValueError("no open pause")
+    paused_on = max(open_pauses)
+    closed = [(p, r) for p, r in pauses if r is not None]
+    due_if_resumed = due_date(accepted_on, limit, unit, closed + [(paused_on, paused_on)], calendar)
+    return calendar.workdays_between(paused_on - _DAY, due_if_resumed)
+
+
+@dataclass(frozen=True)
+class MilestoneFacts:
+    """What the state rule needs to know about a milestone (plain values)."""
+
+    status: str  # pending | running | paused | done | waived
+    due_on: dt.date | None = None
+    completed_on: dt.date | None = None
+
+
+def state(facts: MilestoneFacts, today: dt.date, calendar: WorkCalendar,
+          warning_workdays: int = DEFAULT_WARNING_WORKDAYS) -> str:
+    """pending, on_track, due_soon, overdue, paused, met, missed or waived."""
+    if facts.status in ("pending", "paused", "waived"):
+        return facts.status
+    if facts.status == "done":
+        if facts.due_on is None or facts.completed_on is None:
+            return "met"
+        return "met" if facts.completed_on <= facts.due_on else "missed"
+    if facts.status != "running":
+        raise ValueError(f"unknown milestone status {facts.status!r}")
+    if facts.due_on is None:
+        return "on_track"
+    if today > facts.due_on:
+        return "overdue"
+    if remaining_workdays(facts.due_on, today, calendar) <= warning_workdays:
+        return "due_soon"
+    return "on_track"
+
+
+def limit_in_workdays(accepted_on: dt.date, limit: int, unit: str, calendar: WorkCalendar) -> int:
+    """A limit expressed in working days from ``accepted_on`` (calendar limits converted)."""
+    check_limit(limit, unit)
+    if unit == WORKING:
+        return limit
+    return calendar.workdays_between(accepted_on, calendar.next_workday(accepted_on + dt.timedelta(days=limit)))
+
+
+def time_saved(accepted_on: dt.date, statutory_limit: int, statutory_unit: str, used: int,
+               calendar: WorkCalendar) -> int:
+    """Working days saved against the statutory limit (negative when it took longer)."""
+    return limit_in_workdays(accepted_on, statutory_limit, statutory_unit, calendar) - used
+
+
+def due_dates_bulk(rows: Iterable[tuple[dt.date, int, str, Sequence[Pause]]],
+                   calendar: WorkCalendar) -> list[dt.date | None]:
+    """due_date over many milestones with one calendar (for recomputation after a change)."""
+    return [due_date(a, n, u, p, calendar) for a, n, u, p in rows]

@@ -1,0 +1,14 @@
+"""Every model, imported in dependency order so the metadata is complete (Alembic, tests)."""
+
+from crm.parks.models import District, Park  # noqa: F401
+from crm.agents.models import Assignment, AssignmentRole, Staff, StaffKind, staff_parks  # noqa: F401
+from crm.auth.models import Role, User, user_parks  # noqa: F401
+from crm.projects.models import (  # noqa: F401
+    LogAnnotation, LogKind, ProgressLog, Project, ProjectStatus, Stage, StageChange,
+)
+from crm.milestones.models import (  # noqa: F401
+    ApprovalItem, CalendarOverride, CalendarYear, Milestone, MilestonePause, MilestoneStatus,
+)
+from crm.documents.models import GeneratedDocument  # noqa: F401
+from crm.notifications.models import Notification  # noqa: F401
+from crm.audit.models import AuditEvent  # noqa: F401

@@ -1,0 +1,90 @@
+"""Blueprint registration and error pages."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flask import Flask, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from crm.auth.models import Role
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.auth.views import bp as auth_bp
+    from crm.main.views import bp as main_bp
+    from crm.projects.views import bp as projects_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(projects_bp)
+    app.jinja_env.globals["nav_items"] = nav_items
+
+
+class NavItem(NamedTuple):
+    label: str
+    url: str
+    prefix: str
+
+
+def nav_items() -> list[NavItem]:
+    """The main navigation for the current user's role."""
+    if not current_user.is_authenticated:
+        return []
+    items = [
+        NavItem(_("Home"), url_for("main.home"), "/"),
+        NavItem(_("Projects"), url_for("projects.index"), "/projects"),
+    ]
+    if current_user.role == Role.ADMIN:
+        items.append(NavItem(_("Back office"), "/admin/", "/admin"))
+    return items
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error_page(status: int, title: str, message: str):
+    if wants_json():
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                429: "rate_limited"}.get(status, "error")
+        return jsonify(error={"code": code, "message": message, "fields": {}}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: lambda: (_("Bad request"), _("The request could not be understood.")),
+        403: lambda: (_("Not allowed"), _("Your role does not allow this action.")),
+        404: lambda: (_("Not found"), _("The page or record does not exist, or is not yours to see.")),
+        405: lambda: (_("Not allowed"), _("This address does not accept that method.")),
+        413: lambda: (_("Too large"), _("The data sent is too large.")),
+        429: lambda: (_("Too many attempts"), _("Too many requests in a short time. Wait a minute and try again.")),
+        500: lambda: (_("Something went wrong"), _("An unexpected error occurred. Nothing was saved; please try again.")),
+    }
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return _error_page(
+            400, _("Form expired"),
+            _("The form was missing its security token or has expired. Go back, reload the page and submit again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        if error.code not in messages:
+            return error
+        title, message = messages[error.code]()
+        return _error_page(error.code, title, message)
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        from crm.extensions import db
+
+        db.session.rollback()
+        title, message = messages[500]()
+        return _error_page(500, title, message)

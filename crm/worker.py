@@ -1,0 +1,34 @@
+"""The RQ worker entry point: jobs run inside the application context."""
+
+from __future__ import annotations
+
+from flask import Flask
+from rq import Worker
+
+from crm.extensions import db
+from crm.jobs import DEFAULT_QUEUE, redis_connection
+
+
+class AppWorker(Worker):
+    """A forking worker whose work horses run with the Flask app context pushed.
+
+    The app (and the libraries it imports) is loaded once in the parent before any fork, so
+    each job pays only for its own work.  Each work horse drops the connections inherited from
+    the parent, so no database socket is shared between processes.
+    """
+
+    app: Flask | None = None
+
+    def main_work_horse(self, *args, **kwargs):
+        db.engine.dispose(close=False)
+        with self.app.app_context():
+            return super().main_work_horse(*args, **kwargs)
+
+
+def run_worker(app: Flask, queues: list[str] | None = None, burst: bool = False,
+               with_scheduler: bool = True) -> bool:
+    with app.app_context():
+        connection = redis_connection()
+        AppWorker.app = app
+        worker = AppWorker(queues or [DEFAULT_QUEUE], connection=connection)
+        return worker.work(burst=burst, with_scheduler=with_scheduler)
