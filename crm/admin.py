@@ -14,6 +14,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms import PasswordField, ValidationError
 from wtforms.validators import Optional
 
@@ -39,8 +40,17 @@ class HomeView(_AdminOnly, AdminIndexView):
         return self.render("admin/index.html")
 
 
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (the app-wide CSRF token) that also remembers the edited object, as
+    Flask-Admin's own BaseForm does (its Unique validator needs ``_obj``)."""
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
 class SecuredModelView(_AdminOnly, ModelView):
-    form_base_class = FlaskForm
+    form_base_class = AdminForm
     page_size = 50
     can_view_details = True
     can_export = False
@@ -85,7 +95,8 @@ class UserView(SecuredModelView):
                      "active": _l("Active"), "staff": _l("Staff record"),
                      "parks": _l("Parks managed"), "last_login_at": _l("Last login"),
                      "new_password": _l("New password"), "locale": _l("Language")}
-    form_columns = ("username", "display_name", "role", "active", "staff", "parks", "locale")
+    form_columns = ("username", "display_name", "role", "active", "staff", "parks", "locale",
+                    "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
             _l("New password"), validators=[Optional()],
@@ -166,16 +177,15 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(fluid=True),
         csp_nonce_generator=csp_nonce,
     )
-    session = db.session
-    admin.add_view(DistrictView(m.District, session, name=_l("Districts"), endpoint="admin_districts"))
-    admin.add_view(ParkView(m.Park, session, name=_l("Parks"), endpoint="admin_parks"))
-    admin.add_view(StaffView(m.Staff, session, name=_l("Staff"), endpoint="admin_staff"))
-    admin.add_view(UserView(m.User, session, name=_l("Users"), endpoint="admin_users"))
-    admin.add_view(ApprovalItemView(m.ApprovalItem, session, name=_l("Approval items"),
+    admin.add_view(DistrictView(m.District, db, name=_l("Districts"), endpoint="admin_districts"))
+    admin.add_view(ParkView(m.Park, db, name=_l("Parks"), endpoint="admin_parks"))
+    admin.add_view(StaffView(m.Staff, db, name=_l("Staff"), endpoint="admin_staff"))
+    admin.add_view(UserView(m.User, db, name=_l("Users"), endpoint="admin_users"))
+    admin.add_view(ApprovalItemView(m.ApprovalItem, db, name=_l("Approval items"),
                                     endpoint="admin_approval_items"))
-    admin.add_view(CalendarOverrideView(m.CalendarOverride, session, name=_l("Calendar"),
+    admin.add_view(CalendarOverrideView(m.CalendarOverride, db, name=_l("Calendar"),
                                         endpoint="admin_calendar"))
-    admin.add_view(AuditEventView(m.AuditEvent, session, name=_l("Audit log"),
+    admin.add_view(AuditEventView(m.AuditEvent, db, name=_l("Audit log"),
                                   endpoint="admin_audit"))
     admin.init_app(app)
     return admin

@@ -172,7 +172,7 @@ def _after_flush(session, flush_context):
     session.connection().execute(insert(AuditEvent), values)
 
 
-def _after_rollback(session):
+def _after_rollback(session, previous_transaction=None):
     session.info.pop("audit_pending", None)
     session.info.pop(_TAGS_KEY, None)
 

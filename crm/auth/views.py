@@ -68,7 +68,7 @@ def profile():
             services.set_password(current_user, form.new_password.data)
             db.session.commit()
             # The token rotated: every other session is gone; keep this one.
-            login_user(current_user)
+            login_user(current_user._get_current_object())
             flash(_("Password changed. Your other sessions have been logged out."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)

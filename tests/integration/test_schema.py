@@ -1,0 +1,40 @@
+"""The committed Alembic history builds exactly the models' schema (SQLite and PostgreSQL)."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+
+def test_migrated_schema_matches_the_models(app):
+    from crm.extensions import db
+
+    with app.app_context():
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, db.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_database_refuses_what_the_rules_forbid(app, world):
+    """Constraints hold even if application code is bypassed."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from crm.extensions import db
+    from tests import factories
+
+    with app.app_context():
+        with pytest.raises(IntegrityError):  # investment below 1亿元
+            factories.project(db.session.merge(world.park_a), investment=9999)
+        db.session.rollback()
+        a1 = db.session.merge(world.projects["a1"])
+        with pytest.raises(IntegrityError):  # a second active lead agent
+            factories.assign(a1, db.session.merge(world.staff["agent_a2"]), "lead_agent")
+        db.session.rollback()
+        a1 = db.session.merge(world.projects["a1"])
+        factories.assign(a1, db.session.merge(world.staff["agent_a2"]), "helper")  # helpers: any number
+        db.session.rollback()
+        with pytest.raises(IntegrityError):  # duplicate project code
+            park = db.session.merge(world.park_a)
+            factories.project(park, code="2405-320612-89-01-123453")
+            factories.project(park, code="2405-320612-89-01-123453")
+        db.session.rollback()
