@@ -16,12 +16,15 @@ from crm.auth.models import Role
 def register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
     from crm.main.views import bp as main_bp
+    from crm.notifications.views import bp as notifications_bp
     from crm.projects.views import bp as projects_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(projects_bp)
+    app.register_blueprint(notifications_bp)
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
 
 
 class NavItem(NamedTuple):
@@ -41,6 +44,15 @@ def nav_items() -> list[NavItem]:
     if current_user.role == Role.ADMIN:
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items
+
+
+def unread_notifications() -> int:
+    """The navigation bar's unread count (one query per page)."""
+    from crm.notifications.services import unread_count
+
+    if not current_user.is_authenticated:
+        return 0
+    return unread_count(current_user.id)
 
 
 def wants_json() -> bool:

@@ -19,6 +19,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 INSTANCE = ROOT / "instance"
 BIN = Path(sys.executable).parent
 HOST = os.environ.get("CRM_HOST", "127.0.0.1")

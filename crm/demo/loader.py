@@ -112,8 +112,8 @@ class _DemoBuilder:
         for index, park in enumerate(parks):
             consultants = 2 if park.weight >= 4 else 1
             agents = 4 if park.weight >= 5 else 3 if park.weight >= 3 else 2
-            for kind, count, titles, capacity in (("consultant", consultants, data.TITLES_CONSULTANT, 10),
-                                                   ("agent", agents, data.TITLES_AGENT, 6)):
+            for kind, count, titles, capacity in (("consultant", consultants, data.TITLES_CONSULTANT, 14),
+                                                   ("agent", agents, data.TITLES_AGENT, 8)):
                 for _ in range(count):
                     person = Staff(name=self.person_name(), kind=kind, phone=self.phone(),
                                    title=self.rng.choice(titles), capacity=capacity, active=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select, text
 
@@ -16,6 +16,11 @@ from crm.parks.models import Park
 from crm.projects.models import LogKind, ProgressLog, Project, ProjectStatus, Stage
 
 bp = Blueprint("main", __name__)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/healthz")

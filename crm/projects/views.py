@@ -12,6 +12,7 @@ from crm.audit.models import AuditEvent
 from crm.auth.scope import get_project_or_404, visible_parks, visible_projects
 from crm.extensions import db
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
+from crm.projects.panels import render_context
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -78,4 +79,5 @@ def detail(project_id: int):
         .options(joinedload(AuditEvent.user))
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(30)
     ).all()
-    return render_template("projects/detail.html", project=project, logs=logs, audit=audit)
+    return render_template("projects/detail.html", project=project, logs=logs, audit=audit,
+                           panels=render_context(project, current_user))
