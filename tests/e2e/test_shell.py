@@ -20,7 +20,7 @@ def test_phone_navigation_collapses_and_opens(live_server, phone_page):
     toggler = phone_page.locator(".navbar-toggler")
     assert toggler.is_visible()
     toggler.click()
-    phone_page.get_by_role("link", name="项目").click()
+    phone_page.get_by_role("link", name="项目", exact=True).click()
     phone_page.wait_for_url(f"{live_server.url}/projects/")
     assert phone_page.locator("h1").inner_text() == "项目"
 
