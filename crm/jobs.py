@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "default"
 
+# Periodic jobs: (dotted path of a job function taking no arguments, interval in seconds).
+# The worker keeps each of them scheduled (see crm/worker.py); packages append their own.
+PERIODIC_JOBS: list[tuple[str, int]] = []
+
 
 def redis_connection() -> Redis:
     return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2,
