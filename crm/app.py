@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from crm import i18n, security, web
     from crm.admin import init_admin
+    from crm.api.core import init_api
     from crm.auth.login import init_login
     from crm.cli import register_cli
 
@@ -48,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.register_blueprints(app)
     web.register_error_handlers(app)
     init_admin(app)
+    init_api(app)
     register_cli(app)
     return app
 
