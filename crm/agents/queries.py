@@ -57,7 +57,6 @@ class WorkloadRow:
 
 SORT_KEYS = {
     "name": lambda r: (r.staff.name, r.staff.id),
-    "kind": lambda r: (r.staff.kind, r.staff.name),
     "load": lambda r: (r.load, r.staff.id),
     "capacity": lambda r: (r.staff.capacity, r.staff.id),
     "ratio": lambda r: (r.ratio, r.staff.id),

@@ -124,6 +124,8 @@ def hand_over(staff: Staff, assignments: list[Assignment], choices: Mapping[int,
     handover_note = _text(errors, "handover_note", handover_note,
                           _("A reassignment needs a handover note for the new person."))
     pools = Pools()
+    for park_id in sorted({a.project.park_id for a in assignments}):
+        pools.roster(park_id)  # lock the rosters first (in a fixed order: no deadlock)
     serving = {pid: {a.staff_id for a in rows} - {staff.id}
                for pid, rows in _on_project({a.project_id for a in assignments}).items()}
     now = utcnow()

@@ -235,6 +235,7 @@ def auto_assign(project: Project, actor_id: int | None = None, *, pools: Pools |
     if project.status == ProjectStatus.DROPPED.value:
         raise AssignmentError({"project": _("A dropped project gets no staff.")})
     pools = pools or Pools()
+    pools.roster(project.park_id)  # lock the park's roster first: concurrent changes take turns
     today = today or local_today()
     current = _on_project([project.id]).get(project.id, [])
     filled = {a.role for a in current}
@@ -283,6 +284,8 @@ def assign(project: Project, role: str, staff_id, *, actor_id: int | None, reaso
         errors["role"] = _("Choose the chief consultant or the lead agent.")
         role = None
     reason = _text(errors, "reason", reason, _("Give the reason for this assignment."))
+    pools = Pools()
+    pools.roster(project.park_id)  # lock the park's roster first: concurrent changes take turns
     current_rows = _on_project([project.id]).get(project.id, [])
     current = next((a for a in current_rows if a.role == role), None) if role else None
     handover_note = _text(errors, "handover_note", handover_note,
@@ -296,9 +299,7 @@ def assign(project: Project, role: str, staff_id, *, actor_id: int | None, reaso
     if current and str(current.staff_id) == str(staff_id):
         errors["staff_id"] = _("%(name)s already holds this role.", name=current.staff.name)
     else:
-        pools = Pools()
         if promoted:  # the project already counts in their load
-            pools.roster(project.park_id)
             pools.load[promoted.staff_id] -= 1
         staff, forced = _check_staff(errors, "staff_id", pools, project, role, staff_id, today,
                                      force, serving)
@@ -325,8 +326,10 @@ def add_helper(project: Project, staff_id, *, actor_id: int | None, reason: str 
     today = today or local_today()
     errors: dict[str, str] = {}
     reason = _text(errors, "reason", reason, _("Give the reason for this assignment."))
+    pools = Pools()
+    pools.roster(project.park_id)  # lock first
     serving = {a.staff_id for a in _on_project([project.id]).get(project.id, [])}
-    staff, forced = _check_staff(errors, "staff_id", Pools(), project, HELPER, staff_id, today,
+    staff, forced = _check_staff(errors, "staff_id", pools, project, HELPER, staff_id, today,
                                  force, serving)
     if errors:
         raise AssignmentError(errors)

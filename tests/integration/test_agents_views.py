@@ -341,7 +341,8 @@ def test_add_existing_staff_and_remove_from_park(app, client, world):
     response = client.post(f"/parks/{park}/staff/{world.staff['agent_b'].id}/remove", data={})
     assert response.headers["Location"].endswith(f"/parks/{park}/roster")
     roster = client.get(f"/parks/{park}/roster").get_data(as_text=True)
-    assert "陈代办" not in roster[roster.index('data-testid="roster"'):roster.index("</table>")]
+    listed = roster[roster.index('data-testid="roster"'):roster.index("</ul>", roster.index('data-testid="roster"'))]
+    assert "李代办" in listed and "陈代办" not in listed
 
 
 def test_a_manager_cannot_reach_staff_of_another_park_through_their_own(client, world):

@@ -284,3 +284,42 @@ def test_notification_role_is_in_the_recipients_language(ctx):
     ctx.u["agent_a2"].locale = "en"
     assign(ctx.p["a2"], "lead_agent", ctx.s["agent_a2"].id, actor_id=None, reason="r")
     assert notifications_of(ctx.u["agent_a2"]) == [("assigned", ctx.p["a2"].name, "Lead agent")]
+
+
+def test_concurrent_auto_assignments_never_push_anyone_past_capacity(app, world):
+    """Two requests auto-assign in the same park at once: the second waits for the first
+    (roster rows locked on PostgreSQL, BEGIN IMMEDIATE on SQLite) and sees its assignment."""
+    import threading
+    import time
+
+    from crm.agents.services import auto_assign, loads
+    from crm.extensions import db
+    from crm.models import Park, Project, Staff
+
+    with app.app_context():
+        park = db.session.get(Park, world.park_a.id)
+        db.session.get(Staff, world.staff["agent_a"].id).capacity = 1  # full with a1
+        db.session.get(Staff, world.staff["agent_a2"].id).capacity = 1  # one place left
+        first_id, second_id = factories.project(park).id, factories.project(park).id
+        db.session.commit()
+    outcome = {}
+
+    def second():
+        with app.test_request_context():
+            result = auto_assign(db.session.get(Project, second_id))
+            db.session.commit()
+            outcome["second"] = result.unassigned
+
+    with app.test_request_context():
+        result = auto_assign(db.session.get(Project, first_id))
+        assert result.assigned["lead_agent"].id == world.staff["agent_a2"].id
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(1.0)
+        assert thread.is_alive(), "the second assignment did not wait for the first"
+        db.session.commit()
+    thread.join(30)
+    assert outcome["second"] == ["lead_agent"]  # nobody left with room
+    with app.app_context():
+        agent = world.staff["agent_a2"].id
+        assert loads([agent]) == {agent: 1}
