@@ -4,6 +4,7 @@ history, forced assignment, helpers, the unassigned queue, notifications and aud
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from tests import factories
 from tests.integration.agents_support import (  # noqa: F401  (ctx is a fixture)
@@ -323,3 +324,19 @@ def test_concurrent_auto_assignments_never_push_anyone_past_capacity(app, world)
     with app.app_context():
         agent = world.staff["agent_a2"].id
         assert loads([agent]) == {agent: 1}
+
+
+def test_auto_assign_works_outside_a_request(app, world):
+    """Project creation may happen in a job or a command: no request, no logged-in user."""
+    from crm.agents.services import auto_assign
+    from crm.extensions import db
+    from crm.models import Notification, Park
+
+    with app.app_context():
+        project = factories.project(db.session.get(Park, world.park_a.id))
+        result = auto_assign(project)
+        db.session.commit()
+        assert result.complete
+        roles = {n.params["role"] for n in db.session.scalars(
+            select(Notification).where(Notification.project_id == project.id))}
+        assert roles == {"首席审批服务咨询师", "专职代办员"}
