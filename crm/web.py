@@ -14,6 +14,7 @@ from crm.auth.models import Role
 
 
 def register_blueprints(app: Flask) -> None:
+    from crm.agents.views import bp as agents_bp
     from crm.auth.views import bp as auth_bp
     from crm.main.views import bp as main_bp
     from crm.notifications.views import bp as notifications_bp
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(agents_bp)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 
@@ -41,6 +43,8 @@ def nav_items() -> list[NavItem]:
         NavItem(_("Home"), url_for("main.home"), "/"),
         NavItem(_("Projects"), url_for("projects.index"), "/projects"),
     ]
+    if current_user.role in (Role.ADMIN, Role.LEADER, Role.PARK_MANAGER):
+        items.append(NavItem(_("Staff"), url_for("agents.index"), "/parks"))
     if current_user.role == Role.ADMIN:
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items
