@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.menu import MenuLink
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,7 @@ from wtforms.validators import Optional
 from crm.auth import services as user_services
 from crm.auth.models import Role
 from crm.extensions import db
+from crm.milestones.calendar_admin import IMPORT_LINK_LABEL, RecomputesDeadlines
 from crm.security import csp_nonce
 
 
@@ -146,7 +148,7 @@ class ApprovalItemView(SecuredModelView):
     }
 
 
-class CalendarOverrideView(SecuredModelView):
+class CalendarOverrideView(RecomputesDeadlines, SecuredModelView):
     column_list = ("day", "is_workday", "note", "created_at")
     column_default_sort = ("day", True)
     column_labels = {"day": _l("Date"), "is_workday": _l("Working day"), "note": _l("Note"),
@@ -185,6 +187,7 @@ def init_admin(app: Flask) -> Admin:
                                     endpoint="admin_approval_items"))
     admin.add_view(CalendarOverrideView(m.CalendarOverride, db, name=_l("Calendar"),
                                         endpoint="admin_calendar"))
+    admin.add_link(MenuLink(name=IMPORT_LINK_LABEL, url="/milestones/calendar/import"))
     admin.add_view(AuditEventView(m.AuditEvent, db, name=_l("Audit log"),
                                   endpoint="admin_audit"))
     admin.init_app(app)

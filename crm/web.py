@@ -16,6 +16,7 @@ from crm.auth.models import Role
 def register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
     from crm.main.views import bp as main_bp
+    from crm.milestones.views import bp as milestones_bp
     from crm.notifications.views import bp as notifications_bp
     from crm.projects.views import bp as projects_bp
 
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(milestones_bp)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 
