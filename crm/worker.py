@@ -3,7 +3,7 @@ scheduler also keep the periodic jobs (``crm.jobs.PERIODIC_JOBS``) scheduled.
 
 Periodic jobs, exactly once across any number of workers:
 
-- each periodic job is ONE RQ job with a fixed id (``periodic:<dotted path>``) that repeats
+- each periodic job is ONE RQ job with a fixed id (``periodic-crm_jobs_sla_sweep``) that repeats
   itself with RQ's ``Repeat``: after each successful run RQ puts the same job back in the
   scheduled registry ``interval`` seconds later, and RQ's scheduler (one per queue across all
   workers, by RQ's own lock) enqueues it when due;
@@ -37,7 +37,8 @@ _ALIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED}
 
 
 def periodic_job_id(path: str) -> str:
-    return f"periodic:{path}"
+    """The fixed RQ job id of a periodic job (RQ allows letters, digits, "_" and "-")."""
+    return "periodic-" + path.replace(".", "_")
 
 
 def ensure_periodic_jobs(connection: Redis, jobs=None, queue_name: str = DEFAULT_QUEUE) -> list[str]:

@@ -202,7 +202,17 @@ def recompute_open(calendar: WorkCalendar) -> RecomputeResult:
 
 class RecomputesDeadlines:
     """Flask-Admin hooks for calendar overrides: a saved or deleted override recomputes every
-    open deadline in the same transaction (Flask-Admin commits it)."""
+    open deadline in the same transaction (Flask-Admin commits it).  Also reads the date key of
+    the edit and delete URLs as a date (SQLite's Date type refuses the string)."""
+
+    action_disallowed_list = ["delete"]  # the mass delete passes string keys; delete one by one
+
+    def get_one(self, id):
+        try:
+            day = dt.date.fromisoformat(str(id))
+        except ValueError:
+            return None
+        return db.session.get(CalendarOverride, day)
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)

@@ -89,12 +89,13 @@ def _recipients(rows) -> tuple[dict[int, int], dict[int, int], dict[int, list[in
     project_ids = sorted({r.project_id for r in rows})
     park_ids = sorted({r.park_id for r in rows})
     owners = dict(db.session.execute(select(User.staff_id, User.id).where(
-        User.staff_id.in_(staff_ids), User.active.is_(True)))) if staff_ids else {}
+        User.staff_id.in_(staff_ids), User.active.is_(True))).all()) if staff_ids else {}
     leads = dict(db.session.execute(
         select(Assignment.project_id, User.id)
         .join(User, User.staff_id == Assignment.staff_id)
         .where(Assignment.project_id.in_(project_ids), Assignment.ended_at.is_(None),
-               Assignment.role == AssignmentRole.LEAD_AGENT.value, User.active.is_(True))))
+               Assignment.role == AssignmentRole.LEAD_AGENT.value, User.active.is_(True))
+    ).all())
     managers: dict[int, list[int]] = defaultdict(list)
     for park_id, user_id in db.session.execute(
         select(user_parks.c.park_id, User.id).join(User, User.id == user_parks.c.user_id)
