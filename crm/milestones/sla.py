@@ -62,16 +62,6 @@ def _stopped_workdays(spans, start: dt.date, end: dt.date, calendar: WorkCalenda
     return total
 
 
-def _stopped_days(spans, start: dt.date, end: dt.date) -> int:
-    total = 0
-    for first, last in spans:
-        lo = max(first - _DAY, start)
-        hi = min(last, end)
-        if hi > lo:
-            total += (hi - lo).days
-    return total
-
-
 def check_limit(limit: int, unit: str) -> None:
     if unit not in UNITS:
         raise ValueError(f"unknown limit unit {unit!r}")
@@ -81,27 +71,28 @@ def check_limit(limit: int, unit: str) -> None:
 
 def due_date(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
              calendar: WorkCalendar) -> dt.date | None:
-    """The due date, or None while a pause is open."""
+    """The due date, or None while a pause is open.
+
+    Walks the stopped spans in order, spending the limit on the days counted between them:
+    O(number of pauses), each step one array lookup.
+    """
     check_limit(limit, unit)
     spans = _closed_intervals(pauses, accepted_on)
     if spans is None:
         return None
-    if unit == WORKING:
-        due = calendar.add_workdays(accepted_on, limit)
-        while True:  # each round adds the stopped working days found so far; converges
-            stopped = _stopped_workdays(spans, accepted_on, due, calendar)
-            later = calendar.add_workdays(accepted_on, limit + stopped)
-            if later == due:
-                return due
-            due = later
-    due = accepted_on + dt.timedelta(days=limit)
-    while True:
-        stopped = _stopped_days(spans, accepted_on, due)
-        later = accepted_on + dt.timedelta(days=limit + stopped)
-        if later == due:
+    day, left = accepted_on, limit  # days up to ``day`` are spent; ``left`` still to count
+    for first, last in spans:
+        if unit == WORKING:
+            available = calendar.workdays_between(day, first - _DAY)
+        else:
+            available = (first - _DAY - day).days
+        if left <= available:
             break
-        due = later
-    return calendar.next_workday(due)
+        left -= available
+        day = last
+    if unit == WORKING:
+        return calendar.add_workdays(day, left)
+    return calendar.next_workday(day + dt.timedelta(days=left))
 
 
 def workdays_used(accepted_on: dt.date, until: dt.date, pauses: Sequence[Pause],
@@ -218,15 +209,20 @@ def due_dates_bulk(rows: Iterable[tuple[dt.date, int, str, Sequence[Pause]]],
                    calendar: WorkCalendar) -> list[dt.date | None]:
     """due_date over many milestones with one calendar (for recomputation after a change).
 
-    The common case (a working-day limit, no pauses) is one array lookup; everything else goes
-    through ``due_date``.  Results are identical to calling ``due_date`` row by row.
+    The common case (no pauses) is one array lookup; everything else goes through
+    ``due_date``.  Results are identical to calling ``due_date`` row by row.
     """
-    add = calendar.add_workdays
+    add, following = calendar.add_workdays, calendar.next_workday
+    days = dt.timedelta
     out: list[dt.date | None] = []
     append = out.append
     for accepted_on, limit, unit, pauses in rows:
-        if not pauses and unit == WORKING and limit > 0:
+        if pauses or limit <= 0:
+            append(due_date(accepted_on, limit, unit, pauses, calendar))
+        elif unit == WORKING:
             append(add(accepted_on, limit))
+        elif unit == CALENDAR:
+            append(following(accepted_on + days(days=limit)))
         else:
             append(due_date(accepted_on, limit, unit, pauses, calendar))
     return out

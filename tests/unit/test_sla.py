@@ -230,3 +230,21 @@ def test_overrides_keep_the_invariants(m, overrides):
     due = sla.due_date(accepted, limit, unit, pauses, cal)
     assert cal.is_workday(due)
     assert sla.due_dates_bulk([m], cal) == [due]
+
+
+def _walked(accepted, limit, unit, pauses, cal):
+    """The rule read literally: count the days after acceptance one by one, skipping stopped
+    days (P .. R-1 of every pause) and, for working-day limits, non-working days."""
+    stopped = {p + dt.timedelta(days=i) for p, r in pauses for i in range((r - p).days)}
+    day, counted = accepted, 0
+    while counted < limit:
+        day += dt.timedelta(days=1)
+        if day not in stopped and (unit == C or cal.is_workday(day)):
+            counted += 1
+    return day if unit == W else cal.next_workday(day)
+
+
+@given(milestones(), st.dictionaries(dates, st.booleans(), max_size=10))
+def test_due_date_matches_a_day_by_day_walk(m, overrides):
+    cal = WorkCalendar(overrides)
+    assert sla.due_date(*m, cal) == _walked(*m, cal)
