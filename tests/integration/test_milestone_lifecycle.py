@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests import factories
+from tests.conftest import DB_KIND
 
 D = dt.date
 TODAY = D(2025, 10, 20)
@@ -264,3 +265,46 @@ def test_allowed_actions_follow_status_and_role(db_session, world):
     m.status = "done"
     assert lifecycle.allowed_actions(m, agent) == []
     assert lifecycle.allowed_actions(m, manager) == ["reopen"]
+
+
+@pytest.mark.skipif(DB_KIND != "postgresql", reason="row locks: SQLite serialises writers anyway")
+def test_two_people_finishing_a_stage_at_once_still_advance_it(app, world):
+    """Each completes one of the stage's last two milestones in their own transaction, both
+    having read the plan first: the project row lock makes the second see the first's work."""
+    import threading
+
+    from crm.extensions import db
+    from crm.milestones import lifecycle
+    from crm.milestones.models import Milestone
+    from crm.projects.models import Project
+
+    with app.app_context():
+        project = db.session.get(Project, world.projects["b1"].id)
+        ids = []
+        for _ in range(2):
+            m = factories.milestone(project, stage="filing")
+            lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY)
+            ids.append(m.id)
+        db.session.commit()
+    ready = threading.Barrier(2, timeout=30)
+    errors = []
+
+    def finish(milestone_id):
+        try:
+            with app.app_context():
+                m = db.session.get(Milestone, milestone_id)
+                m.project.stage  # noqa: B018 - both have read the project and the plan
+                ready.wait()
+                lifecycle.complete(m, completed_on=TODAY, today=TODAY)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with app.app_context():
+        assert db.session.get(Project, world.projects["b1"].id).stage == "land"
