@@ -104,6 +104,7 @@ def test_import_page_is_for_admins_with_errors_next_to_the_file(app, client, wor
     assert client.get("/milestones/calendar/import").status_code == 403
     client.post("/logout")
     login(client, "admin")
+    assert "/milestones/calendar/import" in client.get("/admin/").get_data(as_text=True)  # menu
     page = client.get("/milestones/calendar/import").get_data(as_text=True)
     assert "2004" in page and 'type="file"' in page
     bad = client.post("/milestones/calendar/import", data={
