@@ -7,7 +7,8 @@ The schedule file is plain text, one date per line with 休 (day off) or 班 (wo
     2027-01-01 休 元旦
     2027-02-06 班
 
-Blank lines and lines starting with ``#`` are ignored; anything after the mark is a comment.
+Blank lines and lines starting with ``#`` are ignored; anything after the mark is a comment
+(``2027-02-06 班（调休）``); dates may also be written 2027/2/6 or 2027年2月6日.
 A file with any bad line is refused as a whole, every bad line named by its number.
 """
 
@@ -33,7 +34,7 @@ from crm.milestones.services import build_calendar
 DAY_OFF, WORKING_DAY = "休", "班"
 IMPORT_LINK_LABEL = _l("Load a holiday schedule")  # the back office's menu link
 MAX_ERRORS = 20
-_LINE = re.compile(r"^(?P<date>[^\s,，]+)(?:[\s,，]+(?P<mark>[^\s,，]+)(?:[\s,，].*)?)?$")
+_LINE = re.compile(r"^(?P<date>[^\s,，]+)(?:[\s,，]+(?P<mark>[^\s,，]).*)?$")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
@@ -79,7 +80,7 @@ def parse_schedule(text: str, year: int) -> dict[dt.date, bool]:
     days: dict[dt.date, bool] = {}
     first_line: dict[dt.date, int] = {}
     errors = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         line = raw.strip().replace("\u3000", " ")
         if not line or line.startswith("#"):
             continue

@@ -54,6 +54,8 @@ STALE = _l("This milestone was changed by someone else in the meantime. Reload t
 # Approval-plan stages (a milestone's stage) and the limits of free text.
 PLAN_STAGES = (Stage.FILING, Stage.LAND, Stage.PLANNING, Stage.PERMITTING)
 MAX_LIMIT_DAYS = 1000
+# Dates the forms accept: a year inside the calendar's window, so no rule steps out of it.
+EARLIEST = dt.date(WINDOW_START.year + 1, 1, 1)
 TEXT_LIMITS = {"document_ref": 100, "approval_doc_no": 100, "issuing_department": 100,
                "name": 100, "department": 100, "reason": 2000, "note": 2000}
 
@@ -126,9 +128,9 @@ def _past_date(value: dt.date | None, today: dt.date, field: str) -> dt.date:
         raise MilestoneError(DATE_MISSING[field], field)
     if value > today:
         raise MilestoneError(DATE_IN_FUTURE[field], field)
-    if value <= WINDOW_START:
-        raise MilestoneError(_l("Dates before %(year)d are not supported.",
-                                year=WINDOW_START.year + 1), field)
+    if value < EARLIEST:
+        raise MilestoneError(_l("Dates before %(year)d are not supported.", year=EARLIEST.year),
+                             field)
     return value
 
 

@@ -43,7 +43,7 @@ def _open_milestones(db_session, world):
 
 
 def test_parse_names_every_bad_line_and_saves_nothing(db_session, world):
-    from crm.milestones.calendar_admin import ScheduleFileError, import_schedule
+    from crm.milestones.calendar_admin import ScheduleFileError, import_schedule, parse_schedule
     from crm.milestones.models import CalendarOverride, CalendarYear
 
     text = "2027-01-01 休\n2027-13-01 休\n2027-01-04 放假\n2026-12-31 休\n2027-01-01 班\nhello\n2027-02-06\n"
@@ -57,6 +57,9 @@ def test_parse_names_every_bad_line_and_saves_nothing(db_session, world):
     assert db_session.scalar(select(func.count()).select_from(CalendarYear)) == 0
     with pytest.raises(ScheduleFileError):
         import_schedule("# nothing\n\n", 2027)
+    lenient = "\ufeff2027/1/1 休 元旦\n2027年2月6日　班（调休）\n2027-02-08,休\n"
+    assert parse_schedule(lenient, 2027) == {D(2027, 1, 1): False, D(2027, 2, 6): True,
+                                             D(2027, 2, 8): False}
 
 
 def test_import_publishes_the_year_and_recomputes_open_deadlines_only(db_session, world):

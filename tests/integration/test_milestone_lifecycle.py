@@ -45,6 +45,7 @@ def test_start_is_back_dated_never_in_the_future(db_session, world):
     _refused(lambda: lifecycle.start(m, accepted_on=TODAY + dt.timedelta(days=1), today=TODAY),
              "accepted_on")
     _refused(lambda: lifecycle.start(m, accepted_on=None, today=TODAY), "accepted_on")
+    _refused(lambda: lifecycle.start(m, accepted_on=D(2000, 6, 1), today=TODAY), "accepted_on")
     db_session.rollback()
     assert db_session.get(type(m), m.id).status == "pending"  # nothing saved
     lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY, version=m.version)
