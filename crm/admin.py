@@ -24,6 +24,7 @@ from crm.auth.models import Role
 from crm.extensions import db
 from crm.i18n import local_time
 from crm.labels import choices, label
+from crm.milestones.calendar_admin import IMPORT_LINK_LABEL, RecomputesDeadlines
 from crm.security import csp_nonce
 
 
@@ -165,7 +166,7 @@ class ApprovalItemView(SecuredModelView):
     }
 
 
-class CalendarOverrideView(SecuredModelView):
+class CalendarOverrideView(RecomputesDeadlines, SecuredModelView):
     column_list = ("day", "is_workday", "note", "created_at")
     column_formatters = {"created_at": _local_time_formatter}
     column_default_sort = ("day", True)
@@ -206,6 +207,7 @@ def init_admin(app: Flask) -> Admin:
                                     endpoint="admin_approval_items"))
     admin.add_view(CalendarOverrideView(m.CalendarOverride, db, name=_l("Calendar"),
                                         endpoint="admin_calendar"))
+    admin.add_link(MenuLink(name=IMPORT_LINK_LABEL, url="/milestones/calendar/import"))
     admin.add_view(AuditEventView(m.AuditEvent, db, name=_l("Audit log"),
                                   endpoint="admin_audit"))
     admin.add_link(MenuLink(name=_l("Back to Daiban"), url="/"))

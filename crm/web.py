@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.agents.views import bp as agents_bp
     from crm.auth.views import bp as auth_bp
     from crm.main.views import bp as main_bp
+    from crm.milestones.views import bp as milestones_bp
     from crm.notifications.views import bp as notifications_bp
     from crm.projects.views import bp as projects_bp
 
@@ -25,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(agents_bp)
+    app.register_blueprint(milestones_bp)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 

@@ -291,12 +291,10 @@ class _DemoBuilder:
                                                reason_code=rng.choice(("supplement", "expert_review", "testing")),
                                                document_ref=f"补正通知〔{paused_on.year}〕{rng.randrange(10, 99)}号"))
                 m.status = MilestoneStatus.PAUSED.value
-                m.remaining_workdays = sla.frozen_remaining(
-                    accepted, m.limit_value, m.limit_unit, [(paused_on, None)], self.calendar)
-                m.due_on = None
-                return
-        m.due_on = sla.due_date(accepted, m.limit_value, m.limit_unit, [], self.calendar)
-        m.due_provisional = self.calendar.range_provisional(accepted, m.due_on)
+        facts = sla.schedule(accepted, m.limit_value, m.limit_unit,
+                             [(p.paused_on, p.resumed_on) for p in m.pauses], self.calendar)
+        m.due_on, m.due_provisional, m.remaining_workdays = (
+            facts.due_on, facts.provisional, facts.remaining_frozen)
 
     def add_logs(self, project: Project, stage: Stage) -> int:
         rng = self.rng
