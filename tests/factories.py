@@ -148,3 +148,16 @@ def build_world():
     for obj in [w.park_a, w.park_b, *w.users.values(), *w.staff.values(), *w.projects.values()]:
         obj.id  # noqa: B018
     return w
+
+
+def milestone(project, name="项目备案", status="running", due_on=None, **kwargs):
+    """A milestone of ``project`` (running by default) with a stored due date."""
+    from crm.extensions import db
+    from crm.milestones.models import Milestone
+
+    obj = Milestone(project=project, park_id=project.park_id, name=name,
+                    stage=kwargs.pop("stage", project.stage), limit_value=kwargs.pop("limit_value", 10),
+                    status=status, due_on=due_on, **kwargs)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

@@ -49,8 +49,8 @@ def optional_int(value):
 
 def options(pairs, blank=None) -> list[SelectChoice]:
     """Select options from (value, label) pairs, with an optional blank first option."""
-    result = [SelectChoice("", str(blank))] if blank is not None else []
-    return result + [SelectChoice(value, str(text)) for value, text in pairs]
+    result = [SelectChoice("", blank)] if blank is not None else []
+    return result + [SelectChoice(value, text) for value, text in pairs]
 
 
 def _date_in_range(form, field):

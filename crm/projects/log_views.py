@@ -53,6 +53,12 @@ def quick_log_form(formdata=None) -> LogForm:
     blank; with it, the chosen project's approval items and open blockers are offered."""
     form = LogForm(formdata=formdata)
     form.project.choices = options(listing.log_targets(current_user), blank="—")
+    # Changing the project offers its approval items and open blockers (htmx).
+    form.project.render_kw = {
+        "hx-get": url_for("projects.log_form_fragment"), "hx-trigger": "change",
+        "hx-target": "#log-form-box", "hx-swap": "outerHTML", "hx-include": "closest form",
+        "hx-params": "not csrf_token",
+    }
     project = _chosen_project(form) if formdata is not None else None
     milestones, blockers = [], []
     if project is not None:

@@ -82,16 +82,17 @@ def update_project(project: Project, data: dict, *, expected_version: int | None
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    project_id = project.id
     if expected_version is None or project.version != expected_version:
-        raise ProjectConflict(project.id)
+        raise ProjectConflict(project_id)
     if "code" in data:
-        _check_code_free(data["code"], project.id)
+        _check_code_free(data["code"], project_id)
     for key, value in data.items():
         setattr(project, key, value)
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise ProjectConflict(project.id) from exc
+        raise ProjectConflict(project_id) from exc
     return project
 
 

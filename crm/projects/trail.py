@@ -133,7 +133,7 @@ def show_value(entity: str, name: str, value, names: dict) -> str:
     if group:
         return label(group, value)
     if name == "investment":
-        return _("%(amount)s (10,000 yuan)", amount=f"{value:,}" if isinstance(value, int) else value)
+        return _("%(amount)s (10,000 yuan)", amount=value)
     if isinstance(value, str) and len(value) > 18 and value[10:11] == "T":
         try:
             return local_time(dt.datetime.fromisoformat(value))
