@@ -181,46 +181,45 @@ def edit_log(log_id: int):
     return render_template("projects/log_edit.html", form=form, log=log, project=project)
 
 
+def _entry_action(log_id: int, action: Action, form_class, kind: str, apply):
+    """Load an entry in the user's scope (404), check the role (403), validate the form and
+    ``apply(log, form)``; on bad input, the project page with the message next to the
+    field."""
+    log = _log_or_404(log_id)
+    require(action)
+    form = form_class()
+    if form.validate_on_submit():
+        back = url_for("projects.detail", project_id=log.project_id, _anchor=f"log-{log.id}")
+        apply(log, form)
+        db.session.commit()
+        return redirect(back, code=303)
+    return render_detail(_load(log.project_id), failed=(log.id, kind, form))
+
+
 @bp.post("/logs/<int:log_id>/annotate")
 @login_required
 def annotate(log_id: int):
-    log = _log_or_404(log_id)
-    require(Action.LOG_CREATE)
-    form = AnnotationForm()
-    if form.validate_on_submit():
-        progress.annotate(log, author_id=current_user.id, text=form.text.data)
-        db.session.commit()
-        return _back_to(log)
-    return render_detail(_load(log.project_id), failed=(log.id, "annotate", form))
+    return _entry_action(log_id, Action.LOG_CREATE, AnnotationForm, "annotate", lambda log, form:
+                         progress.annotate(log, author_id=current_user.id, text=form.text.data))
 
 
 @bp.post("/logs/<int:log_id>/close")
 @login_required
 def close_blocker(log_id: int):
     log = _log_or_404(log_id)
-    require(Action.LOG_CREATE)
-    form = CloseBlockerForm()
     if not log.is_open_blocker:
         flash(_("This blocker is already resolved."), "info")
         return _back_to(log)
-    if form.validate_on_submit():
-        progress.close_blocker(log, actor_id=current_user.id, note=form.note.data)
-        db.session.commit()
-        return _back_to(log)
-    return render_detail(_load(log.project_id), failed=(log.id, "close", form))
+    return _entry_action(log_id, Action.LOG_CREATE, CloseBlockerForm, "close", lambda log, form:
+                         progress.close_blocker(log, actor_id=current_user.id, note=form.note.data))
 
 
 @bp.post("/logs/<int:log_id>/delete")
 @login_required
 def delete_log(log_id: int):
-    log = _log_or_404(log_id)
-    require(Action.LOG_DELETE)
-    form = DeleteLogForm()
-    if form.validate_on_submit():
-        project_id = log.project_id
+    def apply(log, form):
         progress.delete_log(log, reason=form.reason.data)
-        db.session.commit()
-        flash(_("Entry deleted."), "success")
-        return redirect(url_for("projects.detail", project_id=project_id, _anchor="log-feed"),
-                        code=303)
-    return render_detail(_load(log.project_id), failed=(log.id, "delete", form))
+        if not is_htmx():
+            flash(_("Entry deleted."), "success")
+
+    return _entry_action(log_id, Action.LOG_DELETE, DeleteLogForm, "delete", apply)

@@ -64,6 +64,12 @@ def add_log(project: Project, *, author_id: int | None, kind: str, happened_on: 
     return log
 
 
+def _resolved_by(log: ProgressLog) -> list[ProgressLog]:
+    """The blockers that ``log`` (a resolution entry) resolved."""
+    return list(db.session.scalars(
+        select(ProgressLog).where(ProgressLog.resolved_by_log_id == log.id)))
+
+
 def can_edit(log: ProgressLog, user_id: int, now: dt.datetime | None = None) -> bool:
     now = now or utcnow()
     return log.author_id is not None and log.author_id == user_id \
@@ -80,8 +86,7 @@ def edit_log(log: ProgressLog, *, user_id: int, happened_on: dt.date, text: str,
     log.milestone_id = milestone_id
     if log.kind == LogKind.RESOLUTION:
         # The blockers this entry resolved quote it as their resolution note.
-        for blocker in db.session.scalars(
-                select(ProgressLog).where(ProgressLog.resolved_by_log_id == log.id)):
+        for blocker in _resolved_by(log):
             blocker.resolution_note = text
     db.session.flush()
     return log
@@ -108,9 +113,7 @@ def close_blocker(log: ProgressLog, *, actor_id: int | None, note: str) -> Progr
 
 def delete_log(log: ProgressLog, *, reason: str) -> None:
     """Delete an entry (admins).  Blockers it resolved open again."""
-    resolved = db.session.scalars(
-        select(ProgressLog).where(ProgressLog.resolved_by_log_id == log.id)).all()
-    for blocker in resolved:
+    for blocker in _resolved_by(log):
         blocker.resolved_at = None
         blocker.resolved_by_id = None
         blocker.resolved_by_log_id = None

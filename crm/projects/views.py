@@ -203,6 +203,10 @@ def edit(project_id: int):
     return render_template("projects/form.html", form=form, project=project)
 
 
+STAGE_CONFLICT = _l("The project was changed by someone else in the meantime; check its "
+                    "current stage and try again.")
+
+
 @bp.post("/<int:project_id>/stage")
 @login_required
 def change_stage(project_id: int):
@@ -211,8 +215,7 @@ def change_stage(project_id: int):
     form = StageForm()
     if form.validate_on_submit():
         if listing.parse_id(form.version.data) != project.version:
-            form.stage.errors = [_("The project was changed by someone else in the "
-                                   "meantime; check its current stage and try again.")]
+            form.stage.errors = [str(STAGE_CONFLICT)]
         elif form.stage.data == project.stage:
             form.stage.errors = [_("The project is already in this stage.")]
         else:
@@ -223,8 +226,7 @@ def change_stage(project_id: int):
             except StaleDataError:
                 db.session.rollback()
                 project = _load(project_id)
-                form.stage.errors = [_("The project was changed by someone else in the "
-                                       "meantime; check its current stage and try again.")]
+                form.stage.errors = [str(STAGE_CONFLICT)]
             else:
                 flash(_("Stage changed."), "success")
                 return redirect(url_for("projects.detail", project_id=project.id))
