@@ -107,8 +107,10 @@ class ProjectForm(FlaskForm):
     version = HiddenField()
 
     # Set by validation when the code's check digit does not match; the form then only
-    # passes once the user ticks accept_code_warning.
+    # passes once the user ticks accept_code_warning.  A code already saved on the project
+    # was accepted before and is not questioned again.
     code_warning = None
+    saved_code = None
 
     def validate_investment(self, field):
         if field.data is None:
@@ -144,7 +146,7 @@ class ProjectForm(FlaskForm):
                                          "2020 on (current format, YYMM such as 2411)."))
             raise ValidationError(_l("Write the code as 24 characters in groups of "
                                      "4-6-2-2-6 digits, e.g. 2411-320613-89-01-123456."))
-        if result.check_digit_ok is False:
+        if result.check_digit_ok is False and field.data != self.saved_code:
             digits = field.data.replace("-", "")
             self.code_warning = _l(
                 "The last digit does not match the check digit of the first 19 digits "
@@ -190,6 +192,7 @@ def project_form(*, parks=(), project=None, may_set_status=True, current=False) 
         del form.status
         del form.version
     else:
+        form.saved_code = project.code
         del form.park
         del form.stage
         if not may_set_status:

@@ -97,7 +97,7 @@ def test_agent_logs_from_my_projects_on_a_phone(live_server, phone_page):
     _log(page, "blocker", BLOCKER)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
-    page.get_by_role("link", name=name, exact=True).click()
+    page.get_by_test_id("project-cards").get_by_role("link").filter(has_text=name).click()
     page.wait_for_url(f"{url}/projects/{project_id}")
     expect(_feed_items(page).nth(0)).to_contain_text(BLOCKER)
     expect(_feed_items(page).nth(1)).to_contain_text(VISIT)

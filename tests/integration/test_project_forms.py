@@ -174,7 +174,13 @@ def test_a_failed_check_digit_is_a_warning_the_user_can_override(app, client, wo
         world.park_a.id, code=_BAD_CHECK, accept_code_warning="y"))
     assert response.status_code == 302
     with app.app_context():
-        assert db.session.scalar(select(Project.code).where(Project.name == "南通智能装备产业园项目")) == _BAD_CHECK
+        project_id, code = db.session.execute(select(Project.id, Project.code).where(
+            Project.name == "南通智能装备产业园项目")).one()
+        assert code == _BAD_CHECK
+    # Once saved, the code is not questioned again on later edits.
+    response = client.post(f"/projects/{project_id}/edit",
+                           data=_edit_data(app, project_id, code=_BAD_CHECK, investment="16000"))
+    assert response.status_code == 302 and _project(app, project_id).investment == 16000
 
 
 def test_a_project_code_belongs_to_one_project(app, client, world):
