@@ -61,6 +61,18 @@ def local_naive(value: dt.datetime | None, zone) -> dt.datetime | None:
     return value.astimezone(zone).replace(tzinfo=None) if value else None
 
 
+def _labels(group: str):
+    """``label`` for one group, looked up once per code (exports call it for every row)."""
+    cache: dict = {}
+
+    def lookup(code):
+        if code not in cache:
+            cache[code] = label(group, code)
+        return cache[code]
+
+    return lookup
+
+
 def _batched(statement):
     """Rows of a statement fetched BATCH at a time (a server-side cursor on PostgreSQL)."""
     return db.session.execute(statement.execution_options(yield_per=BATCH))
@@ -85,11 +97,14 @@ def project_sheet(user, f: listing.ProjectFilters, today: dt.date, soon_before: 
             Project.contact_phone, Project.signed_on, Project.expected_start_on),
         f, next_due, blockers)
 
+    industry_label, stage_label = _labels("industry"), _labels("stage")
+    status_label = _labels("project_status")
+
     def rows():
         for (name, code, investor, credit, park, industry, stage, status, investment, lead,
              due, open_blockers, contact, phone, signed, start) in _batched(statement):
-            yield (name, code, investor, credit, park, label("industry", industry),
-                   label("stage", stage), label("project_status", status), investment, lead,
+            yield (name, code, investor, credit, park, industry_label(industry),
+                   stage_label(stage), status_label(status), investment, lead,
                    due, open_blockers, contact, phone, signed, start)
 
     return headers, rows(), widths
@@ -109,13 +124,14 @@ def log_sheet(project: Project, zone):
         .where(ProgressLog.project_id == project.id)
         .order_by(ProgressLog.happened_on, ProgressLog.created_at, ProgressLog.id))
     open_text, resolved_text = _("Open"), _("Resolved")
+    kind_label = _labels("log_kind")
 
     def rows():
         for happened, kind, milestone, hours, text, author, created, resolved, note in _batched(statement):
             state = None
             if kind == LogKind.BLOCKER:
                 state = resolved_text if resolved else open_text
-            yield (happened, label("log_kind", kind), milestone,
+            yield (happened, kind_label(kind), milestone,
                    float(hours) if hours is not None else None, text, author,
                    local_naive(created, zone), state, note)
 

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from crm import labels
 from crm.i18n import today
 from crm.projects.codes import check_credit_code, check_project_code, mod11_10_check_digit
-from crm.projects.models import INDUSTRIES, MIN_INVESTMENT_WAN, LogKind, Stage
+from crm.projects.models import MIN_INVESTMENT_WAN, LogKind, Stage
 from crm.projects.progress import MAX_TEXT
 from crm.projects.services import EDITABLE_FIELDS
 

@@ -25,7 +25,7 @@ from crm.projects.forms import (
     options,
 )
 from crm.projects.models import ProgressLog, Project
-from crm.projects.views import _load, activity_context, bp, render_detail
+from crm.projects.views import activity_context, bp, load_project, render_detail
 from crm.security import is_safe_next
 
 
@@ -89,7 +89,7 @@ def _saved_message(log: ProgressLog, project: Project) -> str:
 @bp.post("/<int:project_id>/logs")
 @login_required
 def add_project_log(project_id: int):
-    project = _load(project_id)
+    project = load_project(project_id)
     require(Action.LOG_CREATE)
     blockers = progress.open_blockers(project.id)
     form = project_log_form(project, blockers)
@@ -166,7 +166,7 @@ def edit_log(log_id: int):
         flash(_("Only its author can edit an entry, and only for 24 hours; add an annotation "
                 "instead."), "warning")
         return _back_to(log)
-    project = _load(log.project_id)
+    project = load_project(log.project_id)
     form = LogEditForm(obj=log) if request.method == "GET" else LogEditForm()
     if request.method == "GET":
         form.milestone.data = log.milestone_id
@@ -193,7 +193,7 @@ def _entry_action(log_id: int, action: Action, form_class, kind: str, apply):
         apply(log, form)
         db.session.commit()
         return redirect(back, code=303)
-    return render_detail(_load(log.project_id), failed=(log.id, kind, form))
+    return render_detail(load_project(log.project_id), failed=(log.id, kind, form))
 
 
 @bp.post("/logs/<int:log_id>/annotate")

@@ -68,14 +68,12 @@ def index():
     f, parks, staff = _filters()
     day, soon_before = _deadlines()
     result = listing.page_of(current_user, f, day, soon_before, current_app.config["PAGE_SIZE"])
-    from crm.projects.log_views import quick_log_form
-
     return render_template(
         "projects/list.html", f=f, result=result, parks=parks, staff=staff, today=day,
         soon_before=soon_before, stages=list(Stage), statuses=list(ProjectStatus),
         industries=INDUSTRIES, sla_filters=listing.SLA_FILTERS,
         cleared=list(dict.fromkeys(str(PARAMETERS[name]) for name in f.cleared)),
-        log_form=quick_log_form() if f.mine and can(current_user, Action.LOG_CREATE) else None,
+        log_form=log_views.quick_log_form() if f.mine and can(current_user, Action.LOG_CREATE) else None,
         may_create=can(current_user, Action.PROJECT_CREATE),
     )
 
@@ -95,7 +93,8 @@ def export_list():
 
 # -- project page --------------------------------------------------------------------------
 
-def _load(project_id: int) -> Project:
+def load_project(project_id: int) -> Project:
+    """The project in the user's scope (404 otherwise) with what its page shows."""
     return get_project_or_404(
         current_user, project_id,
         joinedload(Project.park),
@@ -106,7 +105,7 @@ def _load(project_id: int) -> Project:
 
 def activity_context(project: Project) -> dict:
     """The open blockers and one page of the log feed (the page's #project-activity)."""
-    page = max(request.args.get("log_page", 1, type=int) or 1, 1)
+    page = listing.parse_id(request.args.get("log_page")) or 1
     logs, more = progress.feed(project.id, page)
     return {"project": project, "logs": logs, "log_page": page, "more_logs": more,
             "blockers": progress.open_blockers(project.id),
@@ -118,12 +117,10 @@ def activity_context(project: Project) -> dict:
 def render_detail(project: Project, **extra):
     """The project page; ``extra`` carries forms that failed validation, shown with their
     messages next to the fields."""
-    from crm.projects.log_views import project_log_form
-
     context = activity_context(project)
     registered = {panel.name for panel in panels()}
     if "log_form" not in extra and context["may_log"]:
-        extra["log_form"] = project_log_form(project, context["blockers"], formdata=None)
+        extra["log_form"] = log_views.project_log_form(project, context["blockers"], formdata=None)
     if "stage_form" not in extra and can(current_user, Action.PROJECT_STAGE):
         extra["stage_form"] = StageForm(formdata=None, version=project.version)
     return render_template(
@@ -136,7 +133,7 @@ def render_detail(project: Project, **extra):
 @bp.get("/<int:project_id>")
 @login_required
 def detail(project_id: int):
-    return render_detail(_load(project_id))
+    return render_detail(load_project(project_id))
 
 
 # -- create and edit -----------------------------------------------------------------------
@@ -178,7 +175,7 @@ def _differences(form, current) -> list[tuple[str, str, str]]:
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(project_id: int):
-    project = _load(project_id)
+    project = load_project(project_id)
     require(Action.PROJECT_EDIT)
     may_set_status = current_user.role != "consultant"
     form = project_form(project=project, may_set_status=may_set_status)
@@ -189,13 +186,13 @@ def edit(project_id: int):
             db.session.commit()
         except services.ProjectConflict:
             db.session.rollback()
-            project = _load(project_id)
+            project = load_project(project_id)
             current = project_form(project=project, may_set_status=may_set_status, current=True)
             return render_template("projects/form.html", form=current, project=project,
                                    conflict=_differences(form, current))
         except (services.DuplicateProjectCode, IntegrityError):
             db.session.rollback()
-            project = _load(project_id)
+            project = load_project(project_id)
             _code_taken(form)
         else:
             flash(_("Changes saved."), "success")
@@ -210,7 +207,7 @@ STAGE_CONFLICT = _l("The project was changed by someone else in the meantime; ch
 @bp.post("/<int:project_id>/stage")
 @login_required
 def change_stage(project_id: int):
-    project = _load(project_id)
+    project = load_project(project_id)
     require(Action.PROJECT_STAGE)
     form = StageForm()
     if form.validate_on_submit():
@@ -225,7 +222,7 @@ def change_stage(project_id: int):
                 db.session.commit()
             except StaleDataError:
                 db.session.rollback()
-                project = _load(project_id)
+                project = load_project(project_id)
                 form.stage.errors = [str(STAGE_CONFLICT)]
             else:
                 flash(_("Stage changed."), "success")
@@ -246,4 +243,4 @@ def export_log(project_id: int):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-from crm.projects import log_views  # noqa: E402,F401  (registers the log routes on bp)
+from crm.projects import log_views  # noqa: E402  (registers the log routes on bp)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import CHROMIUM_ARGS, log_in  # noqa: F401
+from tests.e2e.conftest import log_in
 
 VISIT = "走访企业，确认环评报告表编制进度和补正材料清单"
 BLOCKER = '<img src=x onerror="window.__xss=1">规划条件中的容积率与设计方案不一致'

@@ -123,3 +123,28 @@ def test_the_page_runs_a_constant_number_of_queries(app, client, world, username
     assert "批注24" in html and "记录24" in html
     assert large.count == small.count, (small.statements, large.statements)
     assert small.count <= 20, small.count
+
+
+def test_the_feed_pages_and_odd_page_numbers_do_no_harm(app, client, world):
+    from crm.extensions import db
+    from crm.projects.progress import FEED_PAGE
+
+    with app.app_context():
+        project = db.session.merge(world.projects["a1"])
+        for i in range(FEED_PAGE + 1):
+            factories.log(project, text=f"第{i}条",
+                          created_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=i))
+        db.session.commit()
+    login(client, "agent_a")
+    url = f"/projects/{world.projects['a1'].id}"
+
+    def feed(query=""):
+        html = client.get(url + query).get_data(as_text=True)
+        start = html.index('data-testid="log-feed"')
+        return html[start:html.index("</section>", start)]
+
+    first, second = feed(), feed("?log_page=2")
+    assert f"第{FEED_PAGE}条" in first and "第0条" not in first and "log_page=2" in first
+    assert "第0条" in second and f"第{FEED_PAGE}条" not in second and "log_page=1" in second
+    for value in ("0", "-1", "abc", "99999999999999999999999", "3"):
+        assert client.get(f"{url}?log_page={value}").status_code == 200
