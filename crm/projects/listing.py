@@ -60,11 +60,6 @@ class ProjectFilters:
         values.update(overrides)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
-    @property
-    def narrowed(self) -> bool:
-        return any((self.park, self.stage, self.status, self.industry, self.sla, self.staff,
-                    self.q))
-
 
 def parse_id(value: str | None) -> int | None:
     """A positive id from text, or None for anything else."""

@@ -82,7 +82,7 @@ def _save(form: LogForm, project: Project, blockers) -> ProgressLog:
                             resolves=resolves)
 
 
-def _saved_message(log: ProgressLog, project: Project) -> str:
+def _saved_message(project: Project) -> str:
     return _("Logged on %(project)s.", project=project.name)
 
 
@@ -97,12 +97,12 @@ def add_project_log(project_id: int):
         log = _save(form, project, blockers)
         db.session.commit()
         if not is_htmx():
-            flash(_saved_message(log, project), "success")
+            flash(_saved_message(project), "success")
             return redirect(url_for("projects.detail", project_id=project.id, _anchor=f"log-{log.id}"))
         context = activity_context(project)
         fresh = project_log_form(project, context["blockers"], formdata=None)
         return (render_template("projects/_log_form.html", log_form=fresh, log_project=project,
-                                log_saved=_saved_message(log, project))
+                                log_saved=_saved_message(project))
                 + render_template("projects/_activity.html", oob=True, **context))
     if is_htmx():
         return render_template("projects/_log_form.html", log_form=form, log_project=project)
@@ -118,12 +118,12 @@ def add_log():
     next_url = next_url if is_safe_next(next_url) else None
     if form.validate_on_submit():
         project = _chosen_project(form)
-        log = _save(form, project, progress.open_blockers(project.id))
+        _save(form, project, progress.open_blockers(project.id))
         db.session.commit()
         if is_htmx():
             return render_template("projects/_log_form.html", log_form=quick_log_form(),
-                                   log_saved=_saved_message(log, project), log_next=next_url)
-        flash(_saved_message(log, project), "success")
+                                   log_saved=_saved_message(project), log_next=next_url)
+        flash(_saved_message(project), "success")
         return redirect(next_url or url_for("projects.detail", project_id=project.id))
     if is_htmx():
         return render_template("projects/_log_form.html", log_form=form, log_next=next_url)

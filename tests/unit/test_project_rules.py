@@ -60,7 +60,8 @@ def test_defaults_and_clearing():
     assert (f.mine, f.park, f.stage, f.sort, f.desc) == (False, None, None, "name", False)
     assert f.cleared == ["view", "park", "stage"]
     assert _parse({"sort": "investment"}).desc and not _parse({"sort": "investment", "dir": "asc"}).desc
-    assert ProjectFilters(park=1).narrowed and not ProjectFilters().narrowed
+    assert ProjectFilters(park=1, q="x").args() == {"view": "all", "park": 1, "q": "x",
+                                                    "sort": "created", "dir": "desc"}
 
 
 @given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.none(), st.dates()))
