@@ -41,3 +41,17 @@ def enqueue(func, *args, queue: str = DEFAULT_QUEUE, **options):
 def ping() -> str:
     """A trivial job: proves a worker is running inside the app context."""
     return current_app.name
+
+
+def sla_sweep() -> dict:
+    """Notify owners and park managers of milestones that became due soon or overdue."""
+    from crm.extensions import db
+    from crm.i18n import today
+    from crm.milestones.sweep import sweep
+
+    result = sweep(today())
+    db.session.commit()
+    return {"milestones": result.milestones, "notifications": result.notifications}
+
+
+PERIODIC_JOBS.append(("crm.jobs.sla_sweep", 600))

@@ -14,8 +14,10 @@ from crm.auth.models import Role
 
 
 def register_blueprints(app: Flask) -> None:
+    from crm.agents.views import bp as agents_bp
     from crm.auth.views import bp as auth_bp
     from crm.main.views import bp as main_bp
+    from crm.milestones.views import bp as milestones_bp
     from crm.notifications.views import bp as notifications_bp
     from crm.projects.views import bp as projects_bp
 
@@ -23,6 +25,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(agents_bp)
+    app.register_blueprint(milestones_bp)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 
@@ -41,6 +45,8 @@ def nav_items() -> list[NavItem]:
         NavItem(_("Home"), url_for("main.home"), "/"),
         NavItem(_("Projects"), url_for("projects.index"), "/projects"),
     ]
+    if current_user.role in (Role.ADMIN, Role.LEADER, Role.PARK_MANAGER):
+        items.append(NavItem(_("Staff"), url_for("agents.index"), "/parks"))
     if current_user.role == Role.ADMIN:
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items

@@ -148,3 +148,22 @@ def build_world():
     for obj in [w.park_a, w.park_b, *w.users.values(), *w.staff.values(), *w.projects.values()]:
         obj.id  # noqa: B018
     return w
+
+
+def milestone(project, name=None, stage=None, limit_value=10, limit_unit="working",
+              status=None, required=True, due_on=None, **kwargs):
+    """A milestone without a catalogue item.  With a ``due_on`` it is running unless a status
+    is given, otherwise pending.  For lifecycle facts that must stay consistent, go through
+    crm.milestones.lifecycle instead of setting fields here."""
+    from crm.extensions import db
+    from crm.milestones.models import Milestone
+
+    n = next(_serial)
+    obj = Milestone(project=project, park_id=project.park_id, name=name or f"测试节点{n}",
+                    stage=stage or project.stage, sequence=kwargs.pop("sequence", n),
+                    limit_value=limit_value, limit_unit=limit_unit,
+                    status=status or ("running" if due_on else "pending"), due_on=due_on,
+                    required=required, **kwargs)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

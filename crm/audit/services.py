@@ -155,8 +155,10 @@ def _after_flush(session, flush_context):
     values = []
     for row in rows:
         obj = row["obj"]
-        identity = inspect(obj).identity
-        entity_id = identity[0] if identity else None
+        state = inspect(obj)
+        # New rows have no identity key until the flush finishes; their primary key is set.
+        key = state.identity or state.mapper.primary_key_from_instance(obj)
+        entity_id = key[0] if key else None
         values.append(
             {
                 "occurred_at": now,

@@ -219,3 +219,8 @@ class LogAnnotation(db.Model):
 
     log: Mapped[ProgressLog] = relationship(back_populates="annotations")
     author: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def project_id(self) -> int | None:
+        """The annotated log's project, so the audit trail files annotations under it."""
+        return self.log.project_id if self.log is not None else None

@@ -2,7 +2,8 @@
 Playwright in Debian's Chromium (/usr/bin/chromium; never a downloaded browser).
 
 Fixtures:
-- ``live_server``: the app (fresh database with the demo data) at ``live_server.url``;
+- ``live_server``: the app (its own copy of a database with the demo data, built once per
+  session) at ``live_server.url``;
 - ``browser``: one headless Chromium per test session;
 - ``page``: a new page that fails the test on any console error, and saves a screenshot
   under test-artifacts/ at the end.
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, _create_app, base_config
 
 CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -50,13 +51,7 @@ class LiveServer:
         self._thread.join(5)
 
 
-@pytest.fixture
-def live_app(app_config, tmp_path):
-    """The app with CSRF on (as in production) and the demo data loaded."""
-    from tests.conftest import _create_app
-
-    config = dict(app_config, WTF_CSRF_ENABLED=True)
-    application = _create_app(config, tmp_path)
+def _load_demo(application) -> None:
     from crm.demo.loader import load_demo
     from crm.extensions import db
     from crm.i18n import today
@@ -64,6 +59,35 @@ def live_app(app_config, tmp_path):
     with application.app_context():
         load_demo(today())
         db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database(database_template, tmp_path_factory):
+    """SQLite: the migrated template with the demo city loaded, built once per session (the
+    demo takes seconds to build); every test's live server starts from its own copy of it.
+    None on PostgreSQL, where each test loads the demo itself."""
+    kind, location = database_template
+    if kind != "sqlite":
+        return None
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    shutil.copy(location, path)
+    instance = tmp_path_factory.mktemp("demo-instance")
+    _load_demo(_create_app(base_config(f"sqlite:///{path}", instance), instance))
+    return path
+
+
+@pytest.fixture
+def live_app(app_config, demo_database, tmp_path):
+    """The app with CSRF on (as in production) and the demo data loaded."""
+    config = dict(app_config, WTF_CSRF_ENABLED=True)
+    if demo_database is not None:
+        path = tmp_path / "live.sqlite3"
+        shutil.copy(demo_database, path)
+        config["DATABASE_URL"] = f"sqlite:///{path}"
+    application = _create_app(config, tmp_path)
+    if demo_database is None:
+        _load_demo(application)
     return application
 
 

@@ -84,3 +84,14 @@ def test_password_changes_are_audited_without_the_hash(app, client, world):
             AuditEvent.entity_type == "users", AuditEvent.action == "update")).all()[-1]
         assert event.changes["password_hash"] == ["***", "***"]
         assert "argon2" not in str(event.changes)
+
+
+def test_created_rows_are_audited_with_their_id(app, world):
+    from crm.audit.models import AuditEvent
+    from crm.extensions import db
+
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.entity_type == "projects", AuditEvent.action == "create",
+            AuditEvent.entity_id == world.projects["b1"].id)).one()
+        assert event.changes["name"] == [None, "海安新材料项目"]

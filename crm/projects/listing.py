@@ -1,0 +1,247 @@
+"""The project list: filters read from the query string, the scoped and filtered query, its
+sort orders, one page of rows and the totals of the whole filtered set.
+
+Every page runs the same few queries whatever the number of projects: the figures shown per
+row (next deadline, overdue milestones, open blockers, lead agent) are correlated subqueries
+of the one page query, and the totals are one aggregate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import contains_eager
+
+from crm.agents.models import Assignment, AssignmentRole, Staff, staff_parks
+from crm.auth.scope import park_condition, project_condition
+from crm.extensions import db
+from crm.milestones.calendar import WorkCalendar
+from crm.milestones.models import Milestone, MilestoneStatus
+from crm.parks.models import Park
+from crm.projects.models import INDUSTRIES, LogKind, ProgressLog, Project, ProjectStatus, Stage
+
+SLA_FILTERS = ("overdue", "due_soon")
+SORTS = ("created", "name", "park", "stage", "investment", "due", "blockers")
+MAX_SEARCH = 100
+
+
+def due_soon_before(today: dt.date, calendar: WorkCalendar, warning_workdays: int) -> dt.date:
+    """A running milestone due in [today, this date) has at most ``warning_workdays`` working
+    days left, i.e. is "due soon" (milestones.sla.state); before today it is overdue."""
+    return calendar.add_workdays(today, warning_workdays + 1)
+
+
+@dataclass
+class ProjectFilters:
+    mine: bool = False
+    park: int | None = None
+    stage: str | None = None
+    status: str | None = None
+    industry: str | None = None
+    sla: str | None = None
+    staff: int | None = None
+    q: str = ""
+    sort: str = "created"
+    desc: bool = True
+    page: int = 1
+    # Query parameters whose values made no sense; they were ignored.
+    cleared: list[str] = field(default_factory=list)
+
+    def args(self, **overrides) -> dict:
+        """Query-string arguments reproducing these filters (for links and exports)."""
+        values = {
+            "view": "mine" if self.mine else "all", "park": self.park, "stage": self.stage,
+            "status": self.status, "industry": self.industry, "sla": self.sla,
+            "staff": self.staff, "q": self.q or None, "sort": self.sort,
+            "dir": "desc" if self.desc else "asc",
+        }
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def parse_id(value: str | None) -> int | None:
+    """A positive id from text, or None for anything else."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def parse_filters(args, *, user, park_ids: set[int], staff_ids) -> ProjectFilters:
+    """Filters from the query string.  A value that makes no sense (unknown stage, a park
+    outside the user's scope, text where a number belongs) is dropped and named in
+    ``cleared``; it never causes an error.  ``staff_ids(park_id)`` gives the staff that may
+    be chosen once the park filter is known."""
+    f = ProjectFilters()
+    has_staff = user.staff_id is not None
+
+    def pick(name, valid):
+        raw = args.get(name, "")
+        if raw == "":
+            return None
+        if valid(raw):
+            return raw
+        f.cleared.append(name)
+        return None
+
+    view = pick("view", lambda v: v in ("all", "mine") and (v == "all" or has_staff))
+    f.mine = view == "mine" or (view is None and has_staff)
+    park = pick("park", lambda v: parse_id(v) in park_ids)
+    f.park = int(park) if park else None
+    f.stage = pick("stage", lambda v: v in {s.value for s in Stage})
+    f.status = pick("status", lambda v: v in {s.value for s in ProjectStatus})
+    f.industry = pick("industry", lambda v: v in INDUSTRIES)
+    f.sla = pick("sla", lambda v: v in SLA_FILTERS)
+    staff = pick("staff", lambda v: parse_id(v) in staff_ids(f.park))
+    f.staff = int(staff) if staff else None
+    f.q = " ".join((args.get("q") or "").split())[:MAX_SEARCH]
+    f.sort = pick("sort", lambda v: v in SORTS) or "created"
+    direction = pick("dir", lambda v: v in ("asc", "desc"))
+    f.desc = direction != "asc" if direction else f.sort in ("created", "investment", "blockers")
+    page = pick("page", lambda v: parse_id(v) is not None)
+    f.page = int(page) if page else 1
+    return f
+
+
+# -- per-row figures (correlated subqueries) ----------------------------------------------
+
+def _running(today_condition):
+    return select(Milestone.id).where(
+        Milestone.project_id == Project.id, Milestone.status == MilestoneStatus.RUNNING.value,
+        today_condition).exists()
+
+
+def next_due_column():
+    return (select(func.min(Milestone.due_on))
+            .where(Milestone.project_id == Project.id,
+                   Milestone.status == MilestoneStatus.RUNNING.value)
+            .correlate(Project).scalar_subquery())
+
+
+def open_blockers_column():
+    return (select(func.count(ProgressLog.id))
+            .where(ProgressLog.project_id == Project.id, ProgressLog.kind == LogKind.BLOCKER.value,
+                   ProgressLog.resolved_at.is_(None))
+            .correlate(Project).scalar_subquery())
+
+
+def lead_agent_column():
+    return (select(Staff.name).join(Assignment, Assignment.staff_id == Staff.id)
+            .where(Assignment.project_id == Project.id, Assignment.ended_at.is_(None),
+                   Assignment.role == AssignmentRole.LEAD_AGENT.value)
+            .correlate(Project).limit(1).scalar_subquery())
+
+
+def _serves(staff_id: int):
+    return select(Assignment.id).where(
+        Assignment.project_id == Project.id, Assignment.staff_id == staff_id,
+        Assignment.ended_at.is_(None)).exists()
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(user, f: ProjectFilters, today: dt.date, soon_before: dt.date) -> Select:
+    """select(Project) in the user's scope with every filter applied (no order, no paging)."""
+    query = select(Project).where(project_condition(user))
+    if f.mine:
+        query = query.where(_serves(user.staff_id))
+    if f.park:
+        query = query.where(Project.park_id == f.park)
+    if f.stage:
+        query = query.where(Project.stage == f.stage)
+    if f.status:
+        query = query.where(Project.status == f.status)
+    if f.industry:
+        query = query.where(Project.industry == f.industry)
+    if f.staff:
+        query = query.where(_serves(f.staff))
+    if f.sla == "overdue":
+        query = query.where(_running(Milestone.due_on < today))
+    elif f.sla == "due_soon":
+        query = query.where(_running(Milestone.due_on.between(today, soon_before - dt.timedelta(days=1))))
+    if f.q:
+        pattern = _like(f.q)
+        query = query.where(or_(Project.name.ilike(pattern, escape="\\"),
+                                Project.investor_name.ilike(pattern, escape="\\"),
+                                Project.code.ilike(pattern, escape="\\")))
+    return query
+
+
+def _stage_order():
+    return case({s.value: s.order for s in Stage}, value=Project.stage, else_=len(Stage))
+
+
+def ordered(query: Select, f: ProjectFilters, next_due, blockers) -> Select:
+    """Join the park (shown and sortable) and apply the sort order, id last for stability."""
+    key = {
+        "created": Project.created_at, "name": Project.name, "park": Park.short_name,
+        "stage": _stage_order(), "investment": Project.investment, "due": next_due,
+        "blockers": blockers,
+    }[f.sort]
+    key = key.desc() if f.desc else key.asc()
+    if f.sort == "due":
+        key = key.nulls_last()
+    tie = Project.id.desc() if f.desc else Project.id.asc()
+    return query.join(Park, Park.id == Project.park_id).order_by(key, tie)
+
+
+@dataclass
+class ProjectPage:
+    rows: list  # (Project with park, next_due, open_blockers, lead_agent)
+    count: int
+    investment: int
+    open_blockers: int
+    page: int
+    pages: int
+
+
+def page_of(user, f: ProjectFilters, today: dt.date, soon_before: dt.date,
+            size: int) -> ProjectPage:
+    """One page of the filtered list and the totals of the whole filtered set (two queries)."""
+    query = filtered(user, f, today, soon_before)
+    ids = query.with_only_columns(Project.id).subquery()
+    scope = query.with_only_columns(Project.investment).subquery()
+    blockers_total = (select(func.count(ProgressLog.id))
+                      .where(ProgressLog.project_id.in_(select(ids.c.id)),
+                             ProgressLog.kind == LogKind.BLOCKER.value,
+                             ProgressLog.resolved_at.is_(None)).scalar_subquery())
+    count, investment, blockers = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(scope.c.investment), 0), blockers_total)
+        .select_from(scope)
+    ).one()
+    pages = max((count + size - 1) // size, 1)
+    page = min(f.page, pages)
+    next_due, open_blockers, lead = next_due_column(), open_blockers_column(), lead_agent_column()
+    rows = db.session.execute(
+        ordered(query.add_columns(next_due, open_blockers, lead), f, next_due, open_blockers)
+        .options(contains_eager(Project.park))
+        .limit(size).offset((page - 1) * size)
+    ).all()
+    return ProjectPage(rows=rows, count=count, investment=investment or 0,
+                       open_blockers=blockers or 0, page=page, pages=pages)
+
+
+def staff_choices(user, park_id: int | None) -> list[tuple[int, str, str]]:
+    """(id, name, kind) of the staff serving the chosen park, or the user's parks."""
+    parks = select(staff_parks.c.staff_id).where(park_condition(user, staff_parks.c.park_id))
+    if park_id:
+        parks = parks.where(staff_parks.c.park_id == park_id)
+    return [tuple(row) for row in db.session.execute(
+        select(Staff.id, Staff.name, Staff.kind).where(Staff.id.in_(parks))
+        .order_by(Staff.kind, Staff.name, Staff.id))]
+
+
+def log_targets(user) -> list[tuple[int, str]]:
+    """(id, name) of the projects the user logs on from a quick form: their own projects for
+    staff, every visible project otherwise; dropped projects left out."""
+    query = select(Project.id, Project.name).where(project_condition(user),
+                                                   Project.status != ProjectStatus.DROPPED.value)
+    if user.staff_id is not None:
+        query = query.where(_serves(user.staff_id))
+    return [tuple(row) for row in db.session.execute(query.order_by(Project.name, Project.id))]
