@@ -11,10 +11,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from crm.auth.models import Role
+from crm.auth.permissions import Action, can
 
 
 def register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
+    from crm.documents.views import bp as documents_bp
     from crm.main.views import bp as main_bp
     from crm.notifications.views import bp as notifications_bp
     from crm.projects.views import bp as projects_bp
@@ -23,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(documents_bp)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 
@@ -41,6 +44,8 @@ def nav_items() -> list[NavItem]:
         NavItem(_("Home"), url_for("main.home"), "/"),
         NavItem(_("Projects"), url_for("projects.index"), "/projects"),
     ]
+    if can(current_user, Action.SUMMARY_REQUEST):
+        items.append(NavItem(_("Reports"), url_for("documents.summaries"), "/documents/summaries"))
     if current_user.role == Role.ADMIN:
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items

@@ -6,7 +6,7 @@ from flask import Flask
 from rq import Worker
 
 from crm.extensions import db
-from crm.jobs import DEFAULT_QUEUE, redis_connection
+from crm.jobs import WORKER_QUEUES, prepare_worker, redis_connection
 
 
 class AppWorker(Worker):
@@ -30,5 +30,6 @@ def run_worker(app: Flask, queues: list[str] | None = None, burst: bool = False,
     with app.app_context():
         connection = redis_connection()
         AppWorker.app = app
-        worker = AppWorker(queues or [DEFAULT_QUEUE], connection=connection)
+        prepare_worker()  # warm ReportLab before forking; send lost PDF requests again
+        worker = AppWorker(queues or WORKER_QUEUES, connection=connection)
         return worker.work(burst=burst, with_scheduler=with_scheduler)
