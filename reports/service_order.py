@@ -16,7 +16,7 @@ from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 from reports.data import PlanItem, ServiceOrder
 from reports.styles import (
     FONT, HEAD_FILL, RULE, STATE_COLORS, build_pdf, chinese_date, content_width, esc, grid_style,
-    iso, markup, para, yi,
+    iso, markup, para, section, yi,
 )
 from reports.text import SERVICE_ORDER as T
 from reports.text import SERVICE_PROMISES
@@ -30,15 +30,15 @@ def build_service_order(order: ServiceOrder) -> bytes:
         para(T["title"], "title"),
         _meta_table(order),
         Spacer(1, 4 * mm),
-        para(T["section_project"], "section"),
+        *section(T["section_project"]),
         _project_block(order),
-        para(T["section_staff"], "section"),
+        *section(T["section_staff"]),
         _staff_table(order),
-        para(T["section_plan"], "section"),
+        *section(T["section_plan"]),
         *_plan(order),
-        para(T["section_promises"], "section"),
+        *section(T["section_promises"]),
         *_promises(order),
-        KeepTogether([para(T["section_signatures"], "section"), _signature_boxes()]),
+        KeepTogether([*section(T["section_signatures"]), _signature_boxes()]),
     ]
     buffer = io.BytesIO()
     footer = T["footer"]

@@ -24,7 +24,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, TableStyle
+from reportlab.platypus import (
+    BaseDocTemplate, CondPageBreak, Frame, PageTemplate, Paragraph, TableStyle,
+)
 
 FONT = "WenQuanYiMicroHei"
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei.ttc"
@@ -108,7 +110,7 @@ STYLES = {
     "subtitle": _style("subtitle", fontSize=10, leading=14, alignment=TA_CENTER, textColor=MUTED,
                        spaceAfter=8),
     "section": _style("section", fontSize=12, leading=17, textColor=ACCENT, spaceBefore=10,
-                      spaceAfter=5, keepWithNext=1),
+                      spaceAfter=5),
     "figure": _style("figure", fontSize=15, leading=19, textColor=ACCENT),
     "figure_label": _style("figure_label", fontSize=8, leading=11, textColor=MUTED),
 }
@@ -117,6 +119,13 @@ STYLES = {
 def para(text: object, style: str = "body", color: colors.Color | None = None) -> Paragraph:
     """A paragraph of plain (user) text: always escaped."""
     return markup(esc(text), style, color)
+
+
+def section(title: str, room: float = 40 * mm) -> list:
+    """A section heading that starts a new page when less than ``room`` is left below it, so
+    it is never left alone at the foot of a page (keepWithNext would push a table longer than
+    a page, and the heading, to the next page)."""
+    return [CondPageBreak(room), para(title, "section")]
 
 
 def markup(safe_markup: str, style: str = "body", color: colors.Color | None = None) -> Paragraph:

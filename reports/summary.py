@@ -13,7 +13,7 @@ from reportlab.platypus import KeepTogether, Spacer, Table
 from reports.data import Summary
 from reports.styles import (
     ACCENT, FONT, INK, MUTED, RULE, STATE_COLORS, build_pdf, content_width, grid_style, iso,
-    nice_step, para, pct, yi,
+    nice_step, para, pct, section, yi,
 )
 from reports.text import SUMMARY as T
 
@@ -29,15 +29,15 @@ def build_summary(summary: Summary) -> bytes:
         para(f"{T['period']}：{period}", "subtitle_line"),
         para(f"{T['generated_at']}：{summary.generated_at:%Y-%m-%d %H:%M}", "subtitle"),
         para(T["snapshot_note"], "small"),
-        para(T["section_figures"], "section"),
+        *section(T["section_figures"]),
         _figures(summary),
-        KeepTogether([para(T["section_stages"], "section"), _stage_chart(summary)]),
-        KeepTogether([para(T["section_compliance"], "section"), *_compliance(summary)]),
-        para(T["section_overdue"], "section"),
+        KeepTogether([*section(T["section_stages"]), _stage_chart(summary)]),
+        KeepTogether([*section(T["section_compliance"]), *_compliance(summary)]),
+        *section(T["section_overdue"]),
         *_overdue(summary),
-        para(T["section_blockers"], "section"),
+        *section(T["section_blockers"]),
         *_blockers(summary),
-        para(T["section_workload"], "section"),
+        *section(T["section_workload"]),
         *_workload(summary),
     ]
     buffer = io.BytesIO()

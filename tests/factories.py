@@ -148,3 +148,20 @@ def build_world():
     for obj in [w.park_a, w.park_b, *w.users.values(), *w.staff.values(), *w.projects.values()]:
         obj.id  # noqa: B018
     return w
+
+
+def milestone(project, name=None, status="pending", sequence=None, **kwargs):
+    """A milestone of ``project`` (no catalogue item): dates and outcome as given."""
+    from crm.extensions import db
+    from crm.milestones.models import Milestone
+
+    n = next(_serial)
+    obj = Milestone(project=project, park_id=project.park_id, name=name or f"审批事项{n}",
+                    department=kwargs.pop("department", "行政审批局"),
+                    stage=kwargs.pop("stage", project.stage), sequence=sequence or n,
+                    limit_value=kwargs.pop("limit_value", 20),
+                    limit_unit=kwargs.pop("limit_unit", "working"),
+                    statutory_value=kwargs.pop("statutory_value", 30), status=status, **kwargs)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

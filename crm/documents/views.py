@@ -36,7 +36,8 @@ SUMMARY_LIST_SIZE = 20
 def visible_condition(user):
     """The documents a user may see: service orders of their projects; summaries of the city
     (leaders, admins) or of their parks, for the roles that may request summaries."""
-    orders = and_(Doc.kind == services.SERVICE_ORDER, project_condition(user))
+    orders = and_(Doc.kind == services.SERVICE_ORDER,
+                  Doc.project_id.in_(select(Project.id).where(project_condition(user))))
     if not can(user, Action.SUMMARY_REQUEST):
         return orders
     city = Doc.park_id.is_(None) if sees_all(user) else false()
@@ -47,8 +48,7 @@ def visible_condition(user):
 
 def get_document_or_404(user, document_id: int, *options) -> Doc:
     doc = db.session.scalar(
-        select(Doc).outerjoin(Project, Project.id == Doc.project_id)
-        .where(Doc.id == document_id, visible_condition(user)).options(*options))
+        select(Doc).where(Doc.id == document_id, visible_condition(user)).options(*options))
     if doc is None:
         abort(404)
     return doc
