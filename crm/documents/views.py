@@ -139,9 +139,9 @@ def summaries():
 def request_summary():
     require(Action.SUMMARY_REQUEST)
     form = summary_form(current_user, formdata=request.form)
-    if not form.validate():
+    if not form.validate():  # the form again, with the messages next to the fields
         return render_template("documents/summaries.html", form=form,
-                               documents=_recent_summaries()), 400
+                               documents=_recent_summaries())
     park_id = form.park_id
     if park_id is not None:
         get_park_or_404(current_user, park_id)
