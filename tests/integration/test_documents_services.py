@@ -404,3 +404,28 @@ def test_summary_figures_add_up(ctx, app):
     assert [r.item_name for r in park.overdue] == ["规划许可"]
     assert {w.name for w in park.workload} == {"赵顾问", "陈代办"}
     assert park.figures.active_projects == 1
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+def test_the_worker_warms_up_before_forking_and_recovers(ctx, app, redis_db):
+    """Font, calendar and catalogs loaded in the parent; lost requests sent at start; the PDF
+    queue listened to; recovery registered as a periodic job."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from crm import jobs
+    from crm.documents import services
+    from crm.milestones import services as milestone_services
+    from reports.styles import FONT
+
+    session, world, project = ctx
+    doc = services.request_service_order(project, user(session, world, "manager_a")).document
+    doc.enqueued_at = None  # as if Redis had been down
+    session.commit()
+    milestone_services._cache.clear()
+    jobs.prepare_worker()
+    assert FONT in pdfmetrics.getRegisteredFontNames()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] in milestone_services._cache
+    assert Queue("pdf", connection=redis_db).count == 1
+    assert jobs.WORKER_QUEUES == ["default", "pdf"]
+    assert ("crm.jobs.recover_documents", 60) in jobs.PERIODIC_JOBS
