@@ -5,14 +5,15 @@
 Builds a fresh database with the demo city (a temporary SQLite file unless --database-url is
 given; a PostgreSQL database given here is WIPED), empties the Redis database, and measures:
 
-1. in process: one service order and one city summary (gathering the data, building the PDF),
-   and the job's whole work (claim, gather, build, store) back to back;
+1. in process: one service order and one city summary (gathering the data, building the PDF);
 2. the import-before-fork effect: a one-document build in a fresh interpreter that imports
    ReportLab and loads the font itself, in a child forked before the font was loaded, and in a
    child forked from a warmed parent (what `flask crm worker` does);
 3. end to end with real worker processes (`flask --app crm crm worker`): latency from request
-   to "done" with an idle worker, documents per second with one and with two workers, and the
-   workers' memory (RSS and PSS of the parent and of its work horses, sampled).
+   to "done" with an idle worker; then, in interleaved rounds (the machine may be shared),
+   in-process build throughput, the job's work in process, and documents per second through
+   one worker, with the CPU each took (the workers' own and their reaped work horses'); then
+   two workers; and the workers' memory (RSS and PSS of the parent and of its work horses).
 
 Prints a Markdown report for benchmarks/RESULTS.md.
 """
@@ -87,7 +88,7 @@ def project_ids(app) -> list[int]:
             .order_by(func.count().desc(), Milestone.project_id)))
 
 
-def queue_orders(app, projects: list[int]) -> list[int]:
+def queue_orders(app, projects: list[int], send: bool = True) -> list[int]:
     """Queued service orders (a new version each) for the projects, handed to Redis."""
     from sqlalchemy import func, select
 
@@ -109,8 +110,9 @@ def queue_orders(app, projects: list[int]) -> list[int]:
             docs.append(doc)
         db.session.commit()
         pairs = [(d.id, d.job_id) for d in docs]
-        services.send_to_queue(pairs)
-        db.session.commit()
+        if send:
+            services.send_to_queue(pairs)
+            db.session.commit()
         return [doc_id for doc_id, _ in pairs]
 
 
@@ -130,7 +132,8 @@ class Poller:
                 "SELECT count(*) FROM generated_documents WHERE status = 'done' AND id IN "
                 f"({','.join(str(i) for i in ids)})")).scalar()
 
-    def wait_done(self, ids: list[int], timeout: float = 600, interval: float = 0.002) -> float:
+    def wait_done(self, ids: list[int], timeout: float = 600, interval: float = 0.005) -> float:
+        """When the last of them is done (polling costs CPU the workers share: not too often)."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             if self.done_count(ids) == len(ids):
@@ -141,11 +144,15 @@ class Poller:
 
 # -- 1. in process -------------------------------------------------------------------------------
 
-def in_process(app, projects: list[int], docs: int) -> dict:
+def in_process(app, projects: list[int]) -> dict:
+    """Single documents, in this process, warmed up."""
+    import io
+
+    from pypdf import PdfReader
+
     import reports
     from crm.documents import gather
     from crm.i18n import today
-    from crm.jobs import build_document
     from crm.milestones.services import work_calendar
 
     reports.warm_up()
@@ -159,7 +166,7 @@ def in_process(app, projects: list[int], docs: int) -> dict:
         reports.build_service_order(order)
         results["order_gather"] = timed(lambda: gather.service_order(
             biggest, number="FW-2026-000001", version=1, today=day, calendar=calendar), 20)
-        results["order_build"] = timed(lambda: reports.build_service_order(order), 30)
+        results["order_build"] = timed(lambda: reports.build_service_order(order), 20)
         results["order_bytes"] = len(reports.build_service_order(order))
         start, end = dt.date(day.year, 1, 1), day
         summary = gather.summary(None, start, end, today=day, calendar=calendar)
@@ -168,17 +175,40 @@ def in_process(app, projects: list[int], docs: int) -> dict:
         results["summary_build"] = timed(lambda: reports.build_summary(summary), 5)
         pdf = reports.build_summary(summary)
         results["summary_bytes"] = len(pdf)
-        from pypdf import PdfReader
-        import io
-
         results["summary_pages"] = len(PdfReader(io.BytesIO(pdf)).pages)
-    ids = queue_orders(app, projects[:docs])
+    return results
+
+
+def build_round(app, projects: list[int]) -> tuple[float, float]:
+    """Build the service orders of the projects back to back in this process (data gathered
+    beforehand): (documents per second, CPU seconds per document)."""
+    import reports
+    from crm.documents import gather
+    from crm.i18n import today
+    from crm.milestones.services import work_calendar
+
     with app.app_context():
-        start = time.perf_counter()
+        day, calendar = today(), work_calendar()
+        orders = [gather.service_order(p, number="FW-2026-000001", version=1, today=day,
+                                       calendar=calendar) for p in projects]
+    wall, cpu = time.perf_counter(), time.process_time()
+    for order in orders:
+        reports.build_service_order(order)
+    return (len(orders) / (time.perf_counter() - wall),
+            (time.process_time() - cpu) / len(orders))
+
+
+def job_round(app, projects: list[int]) -> tuple[float, float]:
+    """The job's whole work (claim, gather, build, store, commits) in this process."""
+    from crm.jobs import build_document
+
+    ids = queue_orders(app, projects, send=False)
+    with app.app_context():
+        wall, cpu = time.perf_counter(), time.process_time()
         for doc_id in ids:
             build_document(doc_id)
-        results["job_inprocess_rate"] = len(ids) / (time.perf_counter() - start)
-    return results
+        return (len(ids) / (time.perf_counter() - wall),
+                (time.process_time() - cpu) / len(ids))
 
 
 # -- 2. import before fork -----------------------------------------------------------------------
@@ -306,10 +336,31 @@ class MemorySampler(threading.Thread):
             time.sleep(0.02)
 
 
-def end_to_end(app, database_url: str, redis_url: str, projects: list[int], docs: int) -> dict:
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time of the workers and of their reaped children (the work horses)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def e2e_round(app, poller: Poller, workers: Workers, projects: list[int]) -> tuple[float, float]:
+    """Request the projects' service orders at once and wait until the workers are done:
+    (documents per second, worker CPU seconds per document)."""
+    cpu = cpu_seconds(workers.pids())
+    start = time.perf_counter()
+    ids = queue_orders(app, projects)
+    end = poller.wait_done(ids, interval=0.1)
+    return len(ids) / (end - start), (cpu_seconds(workers.pids()) - cpu) / len(ids)
+
+
+def compare(app, database_url: str, redis_url: str, projects: list[int], rounds: int) -> dict:
+    """Interleaved rounds (the machine is shared: alternate what is compared), then two
+    workers; the idle-worker latency first."""
     poller = Poller(database_url)
     workers = Workers(database_url, redis_url)
-    results = {}
+    results = {"build": [], "job": [], "one": [], "two": [], "load": []}
     try:
         workers.start(redis_url)
         results["idle_parent_memory"] = memory_of(workers.pids()[0])
@@ -319,18 +370,19 @@ def end_to_end(app, database_url: str, redis_url: str, projects: list[int], docs
             ids = queue_orders(app, [pid])
             latencies.append(poller.wait_done(ids) - start)
         results["latency"] = latencies
-        for count in (1, 2):
-            if count == 2:
-                workers.start(redis_url)
-            sampler = MemorySampler(workers.pids())
-            sampler.start()
-            start = time.perf_counter()
-            ids = queue_orders(app, projects[:docs])
-            end = poller.wait_done(ids)
-            sampler.stop_event.set()
-            sampler.join()
-            results[f"rate_{count}"] = len(ids) / (end - start)
-            results[f"memory_{count}"] = (sampler.parent_peak, sampler.horse_peak)
+        sampler = MemorySampler(workers.pids())
+        sampler.start()
+        for _ in range(rounds):
+            results["load"].append(os.getloadavg()[0])
+            results["build"].append(build_round(app, projects))
+            results["job"].append(job_round(app, projects))
+            results["one"].append(e2e_round(app, poller, workers, projects))
+        sampler.stop_event.set()
+        sampler.join()
+        results["memory_1"] = (sampler.parent_peak, sampler.horse_peak)
+        workers.start(redis_url)
+        for _ in range(rounds):
+            results["two"].append(e2e_round(app, poller, workers, projects))
     finally:
         workers.stop()
     return results
@@ -353,24 +405,34 @@ def machine(database_url: str) -> str:
             f"{rq.__version__}, {db}")
 
 
-def report(database_url: str, inproc: dict, fork: dict, e2e: dict, docs: int) -> str:
-    build_rate = 1000 / median_ms(inproc["order_build"])
-    lat = sorted(e2e["latency"])
+def med(pairs: list[tuple[float, float]], index: int) -> float:
+    return statistics.median(p[index] for p in pairs)
+
+
+def report(database_url: str, inproc: dict, fork: dict, cmp: dict, docs: int) -> str:
+    lat = sorted(cmp["latency"])
+    build_rate, build_cpu = med(cmp["build"], 0), med(cmp["build"], 1)
+    job_rate, job_cpu = med(cmp["job"], 0), med(cmp["job"], 1)
+    one_rate, one_cpu = med(cmp["one"], 0), med(cmp["one"], 1)
+    two_rate = med(cmp["two"], 0)
+    idle = cmp["idle_parent_memory"]
+    parent, horse = cmp["memory_1"]
+    rounds = len(cmp["one"])
+    load = ", ".join(f"{x:.1f}" for x in cmp["load"])
     lines = [
         f"Machine: {machine(database_url)}. Demo city; the service order of the project with "
         f"the most milestones ({inproc['plan_items']} items, 2 pages, "
         f"{inproc['order_bytes'] // 1024} KB); the city summary of this year "
-        f"({inproc['summary_pages']} pages, {inproc['summary_bytes'] // 1024} KB).",
+        f"({inproc['summary_pages']} pages, {inproc['summary_bytes'] // 1024} KB). "
+        f"Throughput: {docs} service orders (different projects) per round, {rounds} "
+        f"interleaved rounds, medians; 1-minute load average at the rounds: {load}.",
         "",
         "| measure | result |",
         "| --- | --- |",
         f"| service order: gather data (3 queries + calendar) | {median_ms(inproc['order_gather']):.1f} ms |",
-        f"| service order: build the PDF | {median_ms(inproc['order_build']):.1f} ms "
-        f"({build_rate:.1f}/s) |",
+        f"| service order: build the PDF | {median_ms(inproc['order_build']):.0f} ms |",
         f"| city summary: gather data | {median_ms(inproc['summary_gather']):.1f} ms |",
-        f"| city summary: build the PDF (charts, tables) | {median_ms(inproc['summary_build']):.1f} ms |",
-        f"| the job's whole work in process (claim, gather, build, store), back to back | "
-        f"{inproc['job_inprocess_rate']:.1f} documents/s |",
+        f"| city summary: build the PDF (charts, tables) | {median_ms(inproc['summary_build']):.0f} ms |",
         f"| one build in a fresh interpreter (import ReportLab, load font, build) | "
         f"{median_ms(fork['cold_process']):.0f} ms |",
         f"| one build in a child forked after importing ReportLab, font not loaded | "
@@ -379,17 +441,20 @@ def report(database_url: str, inproc: dict, fork: dict, e2e: dict, docs: int) ->
         f"{median_ms(fork['fork_warmed']):.0f} ms |",
         f"| request to done, idle worker (15 requests) | median {median_ms(lat):.0f} ms, "
         f"max {lat[-1] * 1000:.0f} ms |",
-        f"| throughput, one worker ({docs} service orders) | {e2e['rate_1']:.1f} documents/s |",
-        f"| throughput, two workers | {e2e['rate_2']:.1f} documents/s |",
-        f"| one worker's throughput / in-process build throughput | "
-        f"{100 * e2e['rate_1'] / build_rate:.0f} % |",
-        f"| one worker's throughput / the job's work in process | "
-        f"{100 * e2e['rate_1'] / inproc['job_inprocess_rate']:.0f} % |",
+        f"| in-process build throughput (builder only) | {build_rate:.1f} documents/s, "
+        f"{build_cpu * 1000:.0f} ms CPU each |",
+        f"| in-process job throughput (claim, gather, build, store) | {job_rate:.1f} "
+        f"documents/s, {job_cpu * 1000:.0f} ms CPU each |",
+        f"| end to end, one worker | {one_rate:.1f} documents/s, {one_cpu * 1000:.0f} ms "
+        f"worker CPU each (parent + work horse) |",
+        f"| end to end, two workers | {two_rate:.1f} documents/s |",
+        f"| one worker / in-process build, throughput (wall clock) | "
+        f"{100 * one_rate / build_rate:.0f} % |",
+        f"| one worker / in-process build, CPU per document | {100 * build_cpu / one_cpu:.0f} % |",
         f"| worker memory, idle parent after warm-up (RSS / PSS) | "
-        f"{e2e['idle_parent_memory'][0] // 1024} / {e2e['idle_parent_memory'][1] // 1024} MiB |",
-        f"| worker memory under load, peak parent / work horse (RSS, PSS) | "
-        f"{e2e['memory_1'][0][0] // 1024} MiB / {e2e['memory_1'][1][0] // 1024} MiB RSS, "
-        f"{e2e['memory_1'][0][1] // 1024} / {e2e['memory_1'][1][1] // 1024} MiB PSS |",
+        f"{idle[0] // 1024} / {idle[1] // 1024} MiB |",
+        f"| worker memory under load, peak (RSS / PSS) | parent {parent[0] // 1024} / "
+        f"{parent[1] // 1024} MiB, work horse {horse[0] // 1024} / {horse[1] // 1024} MiB |",
     ]
     return "\n".join(lines)
 
@@ -400,7 +465,8 @@ def main() -> int:
     parser.add_argument("--redis-url", default=os.environ.get("CRM_BENCH_REDIS_URL",
                                                               "redis://127.0.0.1:6379/6"),
                         help="Redis database to use (EMPTIED)")
-    parser.add_argument("--docs", type=int, default=60, help="documents per throughput run")
+    parser.add_argument("--docs", type=int, default=30, help="documents per throughput round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="pdf-bench-")
     database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
@@ -413,13 +479,14 @@ def main() -> int:
     projects = project_ids(app)
     docs = min(args.docs, len(projects))
     print("in process ...", file=sys.stderr)
-    inproc = in_process(app, projects, docs)
+    inproc = in_process(app, projects)
     print("fork effect ...", file=sys.stderr)
     fork = fork_effect()
     print("end to end ...", file=sys.stderr)
-    e2e = end_to_end(app, app.config["SQLALCHEMY_DATABASE_URI"], args.redis_url, projects, docs)
+    cmp = compare(app, app.config["SQLALCHEMY_DATABASE_URI"], args.redis_url, projects[:docs],
+                  args.rounds)
     Redis.from_url(args.redis_url).flushdb()
-    print(report(database_url, inproc, fork, e2e, docs))
+    print(report(database_url, inproc, fork, cmp, docs))
     return 0
 
 

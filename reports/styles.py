@@ -76,6 +76,10 @@ def warm_up() -> None:
     """
     register_font()
     pdfmetrics.stringWidth("服务单 0123456789 abcdefghijklmnopqrstuvwxyz", FONT, 10)
+    # Codecs a build imports on first use: UTF-16 for the PDF's Chinese metadata, Shift-JIS
+    # for the QR encoder's kanji test.  Imported here, not again in every work horse.
+    "服务单".encode("utf_16_be")
+    "FW".encode("shift_jis")
 
 
 # -- text -------------------------------------------------------------------------------------

@@ -193,3 +193,15 @@ def test_a_park_summary_charts_compliance_per_item():
 @pytest.mark.parametrize("top,step", [(0, 1), (4, 1), (10, 2), (72, 20), (150, 50), (480, 100)])
 def test_axis_steps_are_round(top, step):
     assert nice_step(top) == step
+
+
+def test_the_qr_code_carries_the_project_url():
+    from reports.service_order import QR_SIZE, _qr_code
+
+    url = "https://daiban.example.cn/projects/123"
+    drawing = _qr_code(url)
+    (widget,) = drawing.contents
+    assert widget.value == url
+    assert (widget.barWidth, widget.barHeight) == (QR_SIZE, QR_SIZE)
+    widget.qr.make()
+    assert widget.qr.getModuleCount() >= 21  # a real QR symbol (version 1 is 21 x 21)
