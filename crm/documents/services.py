@@ -24,16 +24,18 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import abort, current_app
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 import reports
 from reports.text import FILENAMES
 from crm import jobs
 from crm.audit import services as audit
+from crm.auth.permissions import Action, can
+from crm.auth.scope import park_condition, project_condition, sees_all
 from crm.db import utcnow
 from crm.documents import gather
 from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
@@ -341,6 +343,28 @@ def _is_lost(row, job: Job | None, now: dt.datetime, stale: dt.timedelta) -> boo
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+def visible_condition(user):
+    """The documents a user may see: service orders of their projects; summaries of the city
+    (leaders, admins) or of their parks, for the roles that may request summaries."""
+    orders = and_(Doc.kind == SERVICE_ORDER,
+                  Doc.project_id.in_(select(Project.id).where(project_condition(user))))
+    if not can(user, Action.SUMMARY_REQUEST):
+        return orders
+    city = Doc.park_id.is_(None) if sees_all(user) else false()
+    summaries = and_(Doc.kind == SUMMARY,
+                     or_(city, and_(Doc.park_id.is_not(None), park_condition(user, Doc.park_id))))
+    return or_(orders, summaries)
+
+
+def get_document_or_404(user, document_id: int, *options) -> Doc:
+    """A document the user may see; 404 otherwise (as if it did not exist)."""
+    doc = db.session.scalar(
+        select(Doc).where(Doc.id == document_id, visible_condition(user)).options(*options))
+    if doc is None:
+        abort(404)
+    return doc
+
 
 def project_service_orders(project_id: int, limit: int = 20) -> list[GeneratedDocument]:
     """The project's service orders, newest version first (content not loaded)."""

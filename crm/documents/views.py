@@ -13,14 +13,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
 
 from crm.audit import services as audit
 from crm.auth.permissions import Action, can, require
-from crm.auth.scope import (
-    get_park_or_404, get_project_or_404, park_condition, project_condition, sees_all,
-)
+from crm.auth.scope import get_park_or_404, get_project_or_404
 from crm.documents import services
 from crm.documents.forms import summary_form
 from crm.documents.models import GeneratedDocument as Doc
@@ -31,27 +29,6 @@ from crm.projects.panels import register_panel
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 SUMMARY_LIST_SIZE = 20
-
-
-def visible_condition(user):
-    """The documents a user may see: service orders of their projects; summaries of the city
-    (leaders, admins) or of their parks, for the roles that may request summaries."""
-    orders = and_(Doc.kind == services.SERVICE_ORDER,
-                  Doc.project_id.in_(select(Project.id).where(project_condition(user))))
-    if not can(user, Action.SUMMARY_REQUEST):
-        return orders
-    city = Doc.park_id.is_(None) if sees_all(user) else false()
-    summaries = and_(Doc.kind == services.SUMMARY,
-                     or_(city, and_(Doc.park_id.is_not(None), park_condition(user, Doc.park_id))))
-    return or_(orders, summaries)
-
-
-def get_document_or_404(user, document_id: int, *options) -> Doc:
-    doc = db.session.scalar(
-        select(Doc).where(Doc.id == document_id, visible_condition(user)).options(*options))
-    if doc is None:
-        abort(404)
-    return doc
 
 
 def _is_htmx() -> bool:
@@ -122,7 +99,7 @@ def _summary_form_global():
 def _recent_summaries():
     return db.session.scalars(
         select(Doc).options(joinedload(Doc.park), joinedload(Doc.requested_by))
-        .where(Doc.kind == services.SUMMARY, visible_condition(current_user))
+        .where(Doc.kind == services.SUMMARY, services.visible_condition(current_user))
         .order_by(Doc.requested_at.desc(), Doc.id.desc()).limit(SUMMARY_LIST_SIZE)).all()
 
 
@@ -156,7 +133,7 @@ def request_summary():
 @bp.get("/<int:document_id>")
 @login_required
 def detail(document_id: int):
-    doc = get_document_or_404(current_user, document_id, joinedload(Doc.project),
+    doc = services.get_document_or_404(current_user, document_id, joinedload(Doc.project),
                               joinedload(Doc.park), joinedload(Doc.requested_by))
     return render_template("documents/detail.html", doc=doc)
 
@@ -165,14 +142,14 @@ def detail(document_id: int):
 @login_required
 def status(document_id: int):
     """The status fragment htmx polls; it stops polling once the document is done or failed."""
-    doc = get_document_or_404(current_user, document_id)
+    doc = services.get_document_or_404(current_user, document_id)
     return render_template("documents/_status.html", doc=doc)
 
 
 @bp.get("/<int:document_id>/download")
 @login_required
 def download(document_id: int):
-    doc = get_document_or_404(current_user, document_id, undefer(Doc.content))
+    doc = services.get_document_or_404(current_user, document_id, undefer(Doc.content))
     require(Action.DOCUMENT_DOWNLOAD)
     if doc.status != services.DONE or doc.content is None:
         abort(404)
