@@ -260,6 +260,29 @@ def fork_effect() -> dict:
 
 # -- 3. real workers -----------------------------------------------------------------------------
 
+# For comparison only (not what Daiban runs): RQ's SimpleWorker runs every job in the worker
+# process itself, without a fork per job; no isolation between jobs.
+_NO_FORK_WORKER = """
+from rq import SimpleWorker
+from crm import create_app
+from crm.extensions import db
+from crm.jobs import WORKER_QUEUES, prepare_worker, redis_connection
+
+class AppSimpleWorker(SimpleWorker):
+    def execute_job(self, job, queue):
+        with app.app_context():
+            try:
+                return super().execute_job(job, queue)
+            finally:
+                db.session.remove()
+
+app = create_app()
+with app.app_context():
+    prepare_worker()
+    AppSimpleWorker(WORKER_QUEUES, connection=redis_connection()).work(with_scheduler=True)
+"""
+
+
 class Workers:
     def __init__(self, database_url: str, redis_url: str):
         self.env = dict(os.environ, CRM_DATABASE_URL=database_url, CRM_REDIS_URL=redis_url,
@@ -267,13 +290,15 @@ class Workers:
         self.processes: list[subprocess.Popen] = []
         self.log = open(tempfile.mktemp(prefix="pdf-bench-worker-", suffix=".log"), "w")
 
-    def start(self, redis_url: str) -> None:
+    def start(self, redis_url: str, fork: bool = True) -> None:
         from redis import Redis
         from rq import Worker
 
+        command = ([FLASK, "--app", "crm", "crm", "worker"] if fork
+                   else [sys.executable, "-c", _NO_FORK_WORKER])
         self.processes.append(subprocess.Popen(
-            [FLASK, "--app", "crm", "crm", "worker"], cwd=ROOT, env=self.env,
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True))
+            command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True))
         connection = Redis.from_url(redis_url)
         deadline = time.monotonic() + 60
         while Worker.count(connection=connection) < len(self.processes):
@@ -385,6 +410,12 @@ def compare(app, database_url: str, redis_url: str, projects: list[int], rounds:
             results["two"].append(e2e_round(app, poller, workers, projects))
     finally:
         workers.stop()
+    no_fork = Workers(database_url, redis_url)
+    try:
+        no_fork.start(redis_url, fork=False)
+        results["no_fork"] = [e2e_round(app, poller, no_fork, projects) for _ in range(rounds)]
+    finally:
+        no_fork.stop()
     return results
 
 
@@ -448,9 +479,14 @@ def report(database_url: str, inproc: dict, fork: dict, cmp: dict, docs: int) ->
         f"| end to end, one worker | {one_rate:.1f} documents/s, {one_cpu * 1000:.0f} ms "
         f"worker CPU each (parent + work horse) |",
         f"| end to end, two workers | {two_rate:.1f} documents/s |",
+        f"| for comparison: one RQ SimpleWorker (no fork per job, no isolation) | "
+        f"{med(cmp['no_fork'], 0):.1f} documents/s, {med(cmp['no_fork'], 1) * 1000:.0f} ms CPU "
+        f"each ({100 * build_cpu / med(cmp['no_fork'], 1):.0f} % of the builder's) |",
         f"| one worker / in-process build, throughput (wall clock) | "
         f"{100 * one_rate / build_rate:.0f} % |",
         f"| one worker / in-process build, CPU per document | {100 * build_cpu / one_cpu:.0f} % |",
+        f"| one worker / the same job in process, CPU per document | "
+        f"{100 * job_cpu / one_cpu:.0f} % |",
         f"| worker memory, idle parent after warm-up (RSS / PSS) | "
         f"{idle[0] // 1024} / {idle[1] // 1024} MiB |",
         f"| worker memory under load, peak (RSS / PSS) | parent {parent[0] // 1024} / "
