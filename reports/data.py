@@ -97,7 +97,7 @@ class OverdueRow:
     park_name: str
     item_name: str
     due_on: dt.date
-    workdays_overdue: int
+    days_overdue: int  # calendar days since the due date
     owner_name: str | None = None
 
 

@@ -167,7 +167,7 @@ def _overdue(summary: Summary) -> list:
         return [para(T["no_overdue"], "small")]
     rows = [[para(r.project_name, "cell"), para(r.park_name, "cell"), para(r.item_name, "cell"),
              para(iso(r.due_on), "cell"),
-             para(str(r.workdays_overdue), "cell_right", STATE_COLORS["overdue"]),
+             para(str(r.days_overdue), "cell_right", STATE_COLORS["overdue"]),
              para(r.owner_name or "—", "cell")] for r in summary.overdue]
     return _table(("project", "park", "item", "due_on", "days_overdue", "owner"), rows,
                   [0.06, 0.25, 0.16, 0.19, 0.12, 0.1, 0.12], len(rows), summary.overdue_total)

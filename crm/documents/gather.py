@@ -128,7 +128,7 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
                        else db.session.scalar(select(Park.name).where(Park.id == park_id)))
         stages, active, investment = _stages(in_scope)
         compliance, met, missed = _compliance(park_id, in_scope, start, end)
-        overdue, overdue_total = _overdue(in_scope, today, calendar)
+        overdue, overdue_total = _overdue(in_scope, today)
         blockers, blockers_total = _blockers(in_scope, today)
         workload, workload_total = _workload(park_id, today)
     figures = reports.KeyFigures(
@@ -199,7 +199,7 @@ def _workdays_saved(in_scope, start, end, calendar) -> int:
                               for a, v, u, used in calendar_rows)
 
 
-def _overdue(in_scope, today, calendar):
+def _overdue(in_scope, today):
     """Running milestones past their due date, most overdue first (oldest due date)."""
     condition = (in_scope(Milestone.park_id), Milestone.status == MilestoneStatus.RUNNING,
                  Milestone.due_on < today)
@@ -219,10 +219,9 @@ def _overdue(in_scope, today, calendar):
         .where(*condition)
         .order_by(Milestone.due_on, Milestone.id).limit(SUMMARY_ROWS)
     ).all()
-    listed = tuple(
-        reports.OverdueRow(project, park, item, due, calendar.workdays_between(due, today), who)
-        for project, park, item, due, who in rows
-    )
+    # Calendar days: a deadline missed on Friday is late on Sunday, with no working day gone.
+    listed = tuple(reports.OverdueRow(project, park, item, due, (today - due).days, who)
+                   for project, park, item, due, who in rows)
     return listed, total
 
 
