@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.menu import MenuLink
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,9 @@ from wtforms.validators import Optional
 from crm.auth import services as user_services
 from crm.auth.models import Role
 from crm.extensions import db
+from crm.i18n import local_time
+from crm.labels import choices, label
+from crm.milestones.calendar_admin import IMPORT_LINK_LABEL, RecomputesDeadlines
 from crm.security import csp_nonce
 
 
@@ -49,6 +53,14 @@ class AdminForm(FlaskForm):
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
 
+def _label_formatter(group: str, attribute: str):
+    return lambda view, context, model, name: label(group, getattr(model, attribute))
+
+
+def _local_time_formatter(view, context, model, name):
+    return local_time(getattr(model, name))
+
+
 class SecuredModelView(_AdminOnly, ModelView):
     form_base_class = AdminForm
     page_size = 50
@@ -70,7 +82,8 @@ class ParkView(SecuredModelView):
     column_labels = {"name": _l("Name"), "short_name": _l("Short name"), "level": _l("Level"),
                      "district": _l("District"), "address": _l("Address"), "phone": _l("Phone")}
     form_columns = ("name", "short_name", "level", "district", "address", "phone")
-    form_choices = {"level": [("national", _l("National")), ("provincial", _l("Provincial"))]}
+    form_choices = {"level": choices("park_level")}
+    column_formatters = {"level": _label_formatter("park_level", "level")}
 
 
 class StaffView(SecuredModelView):
@@ -79,10 +92,11 @@ class StaffView(SecuredModelView):
     column_filters = ("kind", "active", "parks")
     column_labels = {"name": _l("Name"), "kind": _l("Kind"), "phone": _l("Phone"),
                      "title": _l("Title"), "capacity": _l("Capacity"),
-                     "on_leave_until": _l("On leave until"), "active": _l("Active"),
+                     "on_leave_until": _l("On leave until"), "active": _l("Enabled"),
                      "parks": _l("Parks served")}
     form_columns = ("name", "kind", "title", "phone", "capacity", "on_leave_until", "active", "parks")
-    form_choices = {"kind": [("consultant", _l("Chief consultant")), ("agent", _l("Project agent"))]}
+    form_choices = {"kind": choices("staff_kind")}
+    column_formatters = {"kind": _label_formatter("staff_kind", "kind")}
 
 
 class UserView(SecuredModelView):
@@ -92,7 +106,7 @@ class UserView(SecuredModelView):
     column_exclude_list = ("password_hash", "session_token")
     column_details_exclude_list = ("password_hash", "session_token")
     column_labels = {"username": _l("Username"), "display_name": _l("Name"), "role": _l("Role"),
-                     "active": _l("Active"), "staff": _l("Staff record"),
+                     "active": _l("Enabled"), "staff": _l("Staff record"),
                      "parks": _l("Parks managed"), "last_login_at": _l("Last login"),
                      "new_password": _l("New password"), "locale": _l("Language")}
     form_columns = ("username", "display_name", "role", "active", "staff", "parks", "locale",
@@ -103,8 +117,10 @@ class UserView(SecuredModelView):
             description=_l("Leave empty to keep the current password."),
         )
     }
+    column_formatters = {"role": _label_formatter("role", "role"),
+                         "last_login_at": _local_time_formatter}
     form_choices = {
-        "role": [(r.value, r.value) for r in Role],
+        "role": [(code, text) for code, text in choices("role")],
         "locale": [("zh_Hans_CN", "中文"), ("en", "English")],
     }
 
@@ -127,27 +143,32 @@ class ApprovalItemView(SecuredModelView):
     column_default_sort = "sort_order"
     column_searchable_list = ("name", "department", "code")
     column_filters = ("stage", "district", "active")
+    column_formatters = {
+        "stage": _label_formatter("stage", "stage"),
+        "statutory_unit": _label_formatter("limit_unit", "statutory_unit"),
+        "committed_unit": _label_formatter("limit_unit", "committed_unit"),
+        "applicability": _label_formatter("applicability", "applicability"),
+    }
     column_labels = {"name": _l("Name"), "stage": _l("Stage"), "department": _l("Department"),
                      "statutory_limit": _l("Statutory limit"), "statutory_unit": _l("Unit"),
                      "committed_limit": _l("Committed limit"), "committed_unit": _l("Unit"),
                      "applicability": _l("Applies to"), "district": _l("District"),
-                     "active": _l("Active"), "sort_order": _l("Order"), "code": _l("Code"),
+                     "active": _l("Enabled"), "sort_order": _l("Order"), "code": _l("Code"),
                      "required": _l("Required"), "required_materials": _l("Required materials")}
     form_columns = ("code", "name", "department", "stage", "statutory_limit", "statutory_unit",
                     "committed_limit", "committed_unit", "applicability", "required",
                     "required_materials", "sort_order", "district", "active")
-    _units = [("working", _l("working days")), ("calendar", _l("calendar days"))]
     form_choices = {
-        "statutory_unit": _units,
-        "committed_unit": _units,
-        "stage": [(s, s) for s in ("filing", "land", "planning", "permitting")],
-        "applicability": [(a, a) for a in ("always", "filing", "verification",
-                                           "eia_report_book", "eia_report_form")],
+        "statutory_unit": choices("limit_unit"),
+        "committed_unit": choices("limit_unit"),
+        "stage": [(c, t) for c, t in choices("stage") if c in ("filing", "land", "planning", "permitting")],
+        "applicability": choices("applicability"),
     }
 
 
-class CalendarOverrideView(SecuredModelView):
+class CalendarOverrideView(RecomputesDeadlines, SecuredModelView):
     column_list = ("day", "is_workday", "note", "created_at")
+    column_formatters = {"created_at": _local_time_formatter}
     column_default_sort = ("day", True)
     column_labels = {"day": _l("Date"), "is_workday": _l("Working day"), "note": _l("Note"),
                      "created_at": _l("Created")}
@@ -161,6 +182,7 @@ class AuditEventView(SecuredModelView):
     column_list = ("occurred_at", "user", "action", "entity_type", "entity_id", "project_id",
                    "changes", "note")
     column_default_sort = ("occurred_at", True)
+    column_formatters = {"occurred_at": _local_time_formatter}
     column_filters = ("action", "entity_type", "entity_id", "project_id")
     column_labels = {"occurred_at": _l("Time"), "user": _l("User"), "action": _l("Action"),
                      "entity_type": _l("Record type"), "entity_id": _l("Record"),
@@ -171,7 +193,7 @@ def init_admin(app: Flask) -> Admin:
     from crm import models as m
 
     admin = Admin(
-        name=str(_l("Daiban back office")),
+        name=_l("Daiban back office"),
         url="/admin",
         index_view=HomeView(url="/admin"),
         theme=Bootstrap4Theme(fluid=True),
@@ -185,7 +207,9 @@ def init_admin(app: Flask) -> Admin:
                                     endpoint="admin_approval_items"))
     admin.add_view(CalendarOverrideView(m.CalendarOverride, db, name=_l("Calendar"),
                                         endpoint="admin_calendar"))
+    admin.add_link(MenuLink(name=IMPORT_LINK_LABEL, url="/milestones/calendar/import"))
     admin.add_view(AuditEventView(m.AuditEvent, db, name=_l("Audit log"),
                                   endpoint="admin_audit"))
+    admin.add_link(MenuLink(name=_l("Back to Daiban"), url="/"))
     admin.init_app(app)
     return admin

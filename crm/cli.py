@@ -38,6 +38,27 @@ def seed_command():
     click.echo(f"Approval items added: {added}")
 
 
+@crm_cli.command("calendar-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="The year the file schedules.")
+def calendar_import_command(path, year):
+    """Load a year's holiday schedule (lines "2027-01-01 休" / "2027-02-06 班") and recompute
+    every running deadline."""
+    from pathlib import Path
+
+    from crm.milestones.calendar_admin import ScheduleFileError, decode, import_schedule
+
+    try:
+        result = import_schedule(decode(Path(path).read_bytes()), year, source=Path(path).name)
+    except ScheduleFileError as exc:
+        db.session.rollback()
+        raise click.ClickException("nothing saved:\n" + "\n".join(str(e) for e in exc.errors)) from exc
+    db.session.commit()
+    click.echo(f"{year}: {result.days_off} days off, {result.working_days} working days loaded "
+               f"({result.removed} old overrides removed); {result.recompute.changed} of "
+               f"{result.recompute.open} open deadlines changed.")
+
+
 @crm_cli.command("create-user")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Display name")

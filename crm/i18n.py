@@ -7,7 +7,7 @@ import decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
@@ -24,6 +24,8 @@ def translation_directories() -> list[str]:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # jobs and commands: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

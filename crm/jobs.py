@@ -46,6 +46,20 @@ def ping() -> str:
     return current_app.name
 
 
+def sla_sweep() -> dict:
+    """Notify owners and park managers of milestones that became due soon or overdue."""
+    from crm.extensions import db
+    from crm.i18n import today
+    from crm.milestones.sweep import sweep
+
+    result = sweep(today())
+    db.session.commit()
+    return {"milestones": result.milestones, "notifications": result.notifications}
+
+
+PERIODIC_JOBS.append(("crm.jobs.sla_sweep", 600))
+
+
 # -- PDFs (crm/documents) ----------------------------------------------------------------------
 
 PDF_QUEUE = "pdf"
@@ -125,8 +139,8 @@ def recover_documents() -> dict:
 
 def _warm_caches() -> None:
     """What every PDF job would otherwise rebuild in its fresh fork: the mappers, the working-day
-    calendar (100 years of days, ~0.2 s), the Chinese catalogs of the PDFs' labels, and the
-    compiled SQL of a service order's queries (gathered once for any project, read only)."""
+    calendar, the Chinese catalogs of the PDFs' labels, and the compiled SQL of a service
+    order's queries (gathered once for any project, read only)."""
     from flask_babel import force_locale
     from sqlalchemy import select
     from sqlalchemy.orm import configure_mappers

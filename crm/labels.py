@@ -81,6 +81,13 @@ LABELS: dict[str, dict[str, object]] = {
         "enterprise": _l("Enterprise's reasons"),
         "other": _l("Other"),
     },
+    "applicability": {
+        "always": _l("Every project"),
+        "filing": _l("Filed projects (备案)"),
+        "verification": _l("Verified projects (核准)"),
+        "eia_report_book": _l("EIA report book projects"),
+        "eia_report_form": _l("EIA report form projects"),
+    },
     "limit_unit": {
         "working": _l("working days"),
         "calendar": _l("calendar days"),

@@ -150,18 +150,18 @@ def build_world():
     return w
 
 
-def milestone(project, name=None, status="pending", sequence=None, **kwargs):
-    """A milestone of ``project`` (no catalogue item): dates and outcome as given."""
+def milestone(project, name=None, stage=None, limit_value=10, limit_unit="working",
+              status="pending", required=True, **kwargs):
+    """A milestone without a catalogue item (set dates and status through kwargs, or better
+    through crm.milestones.lifecycle so the stored deadline facts stay consistent)."""
     from crm.extensions import db
     from crm.milestones.models import Milestone
 
     n = next(_serial)
-    obj = Milestone(project=project, park_id=project.park_id, name=name or f"审批事项{n}",
-                    department=kwargs.pop("department", "行政审批局"),
-                    stage=kwargs.pop("stage", project.stage), sequence=sequence or n,
-                    limit_value=kwargs.pop("limit_value", 20),
-                    limit_unit=kwargs.pop("limit_unit", "working"),
-                    statutory_value=kwargs.pop("statutory_value", 30), status=status, **kwargs)
+    obj = Milestone(project=project, park_id=project.park_id, name=name or f"测试节点{n}",
+                    stage=stage or project.stage, sequence=kwargs.pop("sequence", n),
+                    limit_value=limit_value, limit_unit=limit_unit, status=status,
+                    required=required, **kwargs)
     db.session.add(obj)
     db.session.flush()
     return obj

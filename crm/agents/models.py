@@ -6,12 +6,13 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, text,
+    Boolean, CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, false, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import UTCDateTime, utcnow
 from crm.extensions import db
+from crm.projects.models import ProgressLog
 
 
 class StaffKind(enum.StrEnum):
@@ -87,12 +88,14 @@ class Assignment(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # None: assigned automatically by the rule.
+    # Who made the change (None: the system, e.g. demo data or a job without a user).
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str | None] = mapped_column(Text)
     handover_note: Mapped[str | None] = mapped_column(Text)
     # Assigned past the person's capacity by a manager (reason required).
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The person was chosen by the assignment rule (agents/assignment.py), not by hand.
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     end_reason: Mapped[str | None] = mapped_column(Text)
 
@@ -104,3 +107,9 @@ class Assignment(db.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+
+# The workload view's "last progress log" figure: each person's latest log, by author.  Declared
+# here, next to the query that needs it (agents/queries.py), so projects/models.py stays as it is.
+Index("ix_progress_logs_author_happened", ProgressLog.author_id, ProgressLog.happened_on)

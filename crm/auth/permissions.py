@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     MILESTONE_UPDATE = "milestone.update"  # start, pause, resume, complete, waive
     MILESTONE_REOPEN = "milestone.reopen"
     ASSIGN = "assign"
+    ROSTER_VIEW = "roster.view"  # park rosters, workload, unassigned queue
     ROSTER_EDIT = "roster.edit"
     DOCUMENT_REQUEST = "document.request"
     DOCUMENT_DOWNLOAD = "document.download"
@@ -38,6 +39,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.MILESTONE_UPDATE: _ALL_WRITERS,
     Action.MILESTONE_REOPEN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ASSIGN: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.ROSTER_VIEW: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ROSTER_EDIT: {Role.ADMIN, Role.PARK_MANAGER},
     Action.DOCUMENT_REQUEST: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
                               Role.AGENT},

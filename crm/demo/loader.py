@@ -12,8 +12,8 @@ import random
 
 from sqlalchemy import select
 
-from crm.agents.assignment import Candidate, pick
-from crm.agents.models import Assignment, AssignmentRole, Staff
+from crm.agents.models import Staff
+from crm.agents.services import Pools, auto_assign
 from crm.audit.services import set_actor
 from crm.auth.models import Role
 from crm.auth.services import create_user
@@ -104,7 +104,7 @@ class _DemoBuilder:
         db.session.flush()
         staff = self.build_staff(parks)
         self.build_users(parks, staff)
-        self.build_projects(parks, staff)
+        self.build_projects(parks)
         return self.counts
 
     def build_staff(self, parks: list[Park]) -> list[Staff]:
@@ -145,11 +145,10 @@ class _DemoBuilder:
                         parks=[park])
         self.counts["users"] = len(DEMO_LOGINS) + len(parks) - 1
 
-    def build_projects(self, parks: list[Park], staff: list[Staff]) -> None:
+    def build_projects(self, parks: list[Park]) -> None:
         rng = self.rng
         weights = [p.weight for p in parks]
-        load = {s.id: 0 for s in staff}
-        last_assigned: dict[int, dt.datetime | None] = {s.id: None for s in staff}
+        self.pools = Pools()
         stages = [stage for stage, n in STAGE_COUNTS.items() for _ in range(n)]
         rng.shuffle(stages)
         serial = 10000
@@ -209,29 +208,16 @@ class _DemoBuilder:
             if stage.order >= Stage.SIGNED.order:
                 self.fill_plan(project, stage)
             if status != ProjectStatus.DROPPED:
-                self.assign(project, staff, load, last_assigned, number)
+                self.assign(project, number)
             logs += self.add_logs(project, stage)
         self.counts["projects"] = len(stages)
         self.counts["progress_logs"] = logs
 
-    def assign(self, project, staff, load, last_assigned, number) -> None:
-        # A few projects in the busiest park wait in the unassigned queue on purpose.
+    def assign(self, project: Project, number: int) -> None:
+        """The assignment rule, as for a new project; a few wait in the unassigned queue."""
         if number % 40 == 39:
             return
-        for kind, role in (("consultant", AssignmentRole.CONSULTANT), ("agent", AssignmentRole.LEAD_AGENT)):
-            roster = [s for s in staff if s.kind == kind and project.park in s.parks]
-            chosen = pick([Candidate(s.id, s.capacity, load[s.id], s.active, s.on_leave_until,
-                                     last_assigned[s.id]) for s in roster], self.today)
-            if chosen is None:
-                continue
-            when = utcnow() - dt.timedelta(minutes=1000 - number)
-            db.session.add(Assignment(project=project, staff_id=chosen.staff_id, role=role.value,
-                                      started_at=when, reason="按负载自动分配"))
-            if project.status == ProjectStatus.ACTIVE:
-                load[chosen.staff_id] += 1
-            last_assigned[chosen.staff_id] = when
-            person = next(s for s in staff if s.id == chosen.staff_id)
-            person.last_assigned_at = when
+        auto_assign(project, pools=self.pools, today=self.today)
 
     def fill_plan(self, project: Project, stage: Stage) -> None:
         """Milestones in states that fit the project's stage, with real deadlines."""
@@ -305,12 +291,10 @@ class _DemoBuilder:
                                                reason_code=rng.choice(("supplement", "expert_review", "testing")),
                                                document_ref=f"补正通知〔{paused_on.year}〕{rng.randrange(10, 99)}号"))
                 m.status = MilestoneStatus.PAUSED.value
-                m.remaining_workdays = sla.frozen_remaining(
-                    accepted, m.limit_value, m.limit_unit, [(paused_on, None)], self.calendar)
-                m.due_on = None
-                return
-        m.due_on = sla.due_date(accepted, m.limit_value, m.limit_unit, [], self.calendar)
-        m.due_provisional = self.calendar.range_provisional(accepted, m.due_on)
+        facts = sla.schedule(accepted, m.limit_value, m.limit_unit,
+                             [(p.paused_on, p.resumed_on) for p in m.pauses], self.calendar)
+        m.due_on, m.due_provisional, m.remaining_workdays = (
+            facts.due_on, facts.provisional, facts.remaining_frozen)
 
     def add_logs(self, project: Project, stage: Stage) -> int:
         rng = self.rng

@@ -24,6 +24,7 @@ from crm.labels import label
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus
+from crm.milestones.services import warning_workdays
 from crm.parks.models import Park
 from crm.projects.models import LogKind, ProgressLog, Project, ProjectStatus, Stage
 
@@ -65,7 +66,7 @@ def service_order(project_id: int, *, number: str, version: int, today: dt.date,
         select(Milestone).where(Milestone.project_id == project_id)
         .order_by(Milestone.sequence, Milestone.id)
     ).all()
-    warning = current_app.config["SLA_WARNING_WORKDAYS"]
+    warning = warning_workdays()
     with force_locale(PDF_LOCALE):
         staff = tuple(
             reports.Person(label("assignment_role", a.role), a.staff.name, a.staff.phone)

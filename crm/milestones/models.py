@@ -191,6 +191,9 @@ class CalendarOverride(db.Model):
     note: Mapped[str | None] = mapped_column(String(100))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set on every change, so every process notices an edited override (calendar cache key).
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow,
+                                                           onupdate=utcnow)
 
     def __str__(self) -> str:
         return self.day.isoformat()

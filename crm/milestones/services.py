@@ -5,7 +5,9 @@ Services flush but never commit.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -15,17 +17,32 @@ from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import (
     Applicability, ApprovalItem, CalendarOverride, CalendarYear, Milestone,
 )
+from crm.milestones.sla import DEFAULT_WARNING_WORKDAYS
 
 _cache_lock = threading.Lock()
 _cache: dict[str, tuple[tuple, WorkCalendar]] = {}
 
 
 def _calendar_fingerprint() -> tuple:
-    overrides = db.session.execute(
-        select(func.count(), func.max(CalendarOverride.created_at))
-    ).one()
-    years = db.session.execute(select(func.count(), func.max(CalendarYear.loaded_at))).one()
-    return (tuple(overrides), tuple(years))
+    """Changes whenever an override or a published year is added, edited or removed."""
+    row = db.session.execute(select(
+        select(func.count()).select_from(CalendarOverride).scalar_subquery(),
+        select(func.max(CalendarOverride.created_at)).scalar_subquery(),
+        select(func.max(CalendarOverride.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(CalendarYear).scalar_subquery(),
+        select(func.max(CalendarYear.loaded_at)).scalar_subquery(),
+    )).one()
+    return tuple(row)
+
+
+def build_calendar(exclude_days: Iterable[dt.date] = ()) -> WorkCalendar:
+    """A calendar from the session's current overrides (uncommitted changes included), without
+    the cache; ``exclude_days`` leaves out overrides about to be deleted."""
+    excluded = set(exclude_days)
+    overrides = {day: working for day, working in db.session.execute(
+        select(CalendarOverride.day, CalendarOverride.is_workday)) if day not in excluded}
+    years = db.session.scalars(select(CalendarYear.year)).all()
+    return WorkCalendar(overrides, years)
 
 
 def work_calendar() -> WorkCalendar:
@@ -39,12 +56,14 @@ def work_calendar() -> WorkCalendar:
     if cached and cached[0] == fingerprint:
         return cached[1]
     with _cache_lock:
-        overrides = dict(db.session.execute(
-            select(CalendarOverride.day, CalendarOverride.is_workday)).all())
-        years = db.session.scalars(select(CalendarYear.year)).all()
-        calendar = WorkCalendar(overrides, years)
+        calendar = build_calendar()
         _cache[key] = (fingerprint, calendar)
         return calendar
+
+
+def warning_workdays() -> int:
+    """Working days left at which a running milestone counts as due soon (configurable)."""
+    return int(current_app.config.get("SLA_WARNING_WORKDAYS", DEFAULT_WARNING_WORKDAYS))
 
 
 def applies(item: ApprovalItem, project) -> bool:

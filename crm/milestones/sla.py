@@ -62,16 +62,6 @@ def _stopped_workdays(spans, start: dt.date, end: dt.date, calendar: WorkCalenda
     return total
 
 
-def _stopped_days(spans, start: dt.date, end: dt.date) -> int:
-    total = 0
-    for first, last in spans:
-        lo = max(first - _DAY, start)
-        hi = min(last, end)
-        if hi > lo:
-            total += (hi - lo).days
-    return total
-
-
 def check_limit(limit: int, unit: str) -> None:
     if unit not in UNITS:
         raise ValueError(f"unknown limit unit {unit!r}")
@@ -81,27 +71,28 @@ def check_limit(limit: int, unit: str) -> None:
 
 def due_date(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
              calendar: WorkCalendar) -> dt.date | None:
-    """The due date, or None while a pause is open."""
+    """The due date, or None while a pause is open.
+
+    Walks the stopped spans in order, spending the limit on the days counted between them:
+    O(number of pauses), each step one array lookup.
+    """
     check_limit(limit, unit)
     spans = _closed_intervals(pauses, accepted_on)
     if spans is None:
         return None
-    if unit == WORKING:
-        due = calendar.add_workdays(accepted_on, limit)
-        while True:  # each round adds the stopped working days found so far; converges
-            stopped = _stopped_workdays(spans, accepted_on, due, calendar)
-            later = calendar.add_workdays(accepted_on, limit + stopped)
-            if later == due:
-                return due
-            due = later
-    due = accepted_on + dt.timedelta(days=limit)
-    while True:
-        stopped = _stopped_days(spans, accepted_on, due)
-        later = accepted_on + dt.timedelta(days=limit + stopped)
-        if later == due:
+    day, left = accepted_on, limit  # days up to ``day`` are spent; ``left`` still to count
+    for first, last in spans:
+        if unit == WORKING:
+            available = calendar.workdays_between(day, first - _DAY)
+        else:
+            available = (first - _DAY - day).days
+        if left <= available:
             break
-        due = later
-    return calendar.next_workday(due)
+        left -= available
+        day = last
+    if unit == WORKING:
+        return calendar.add_workdays(day, left)
+    return calendar.next_workday(day + dt.timedelta(days=left))
 
 
 def workdays_used(accepted_on: dt.date, until: dt.date, pauses: Sequence[Pause],
@@ -123,17 +114,52 @@ def remaining_workdays(due: dt.date, today: dt.date, calendar: WorkCalendar) -> 
     return calendar.workdays_between(today, due)
 
 
-def frozen_remaining(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
-                     calendar: WorkCalendar) -> int:
-    """For a paused milestone: the working days left when the open pause began."""
+def _frozen(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
+            calendar: WorkCalendar) -> tuple[int, dt.date]:
+    """(working days left when the open pause began, the due date had it not begun).
+
+    The days left are the working days in [paused_on, due had it not paused], never counting
+    the acceptance day; after resuming on R the new due date has exactly that many working
+    days in [R, due].
+    """
     check_limit(limit, unit)
     open_pauses = [p for p, r in pauses if r is None]
     if not open_pauses:
         raise ValueError("no open pause")
     paused_on = max(open_pauses)
     closed = [(p, r) for p, r in pauses if r is not None]
-    due_if_resumed = due_date(accepted_on, limit, unit, closed + [(paused_on, paused_on)], calendar)
-    return calendar.workdays_between(paused_on - _DAY, due_if_resumed)
+    due = due_date(accepted_on, limit, unit, closed + [(paused_on, paused_on)], calendar)
+    return calendar.workdays_between(max(paused_on - _DAY, accepted_on), due), due
+
+
+def frozen_remaining(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
+                     calendar: WorkCalendar) -> int:
+    """For a paused milestone: the working days left when the open pause began."""
+    return _frozen(accepted_on, limit, unit, pauses, calendar)[0]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a running or paused milestone stores about its deadline."""
+
+    due_on: dt.date | None  # None while paused
+    provisional: bool  # the answer used the Monday-Friday fallback of an unpublished year
+    remaining_frozen: int | None  # paused only: working days left, frozen
+
+
+def schedule(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
+             calendar: WorkCalendar) -> Schedule:
+    """The stored deadline facts of a started milestone (running, or paused by an open pause)."""
+    due = due_date(accepted_on, limit, unit, pauses, calendar)
+    if due is not None:
+        return Schedule(due, calendar.range_provisional(accepted_on, due), None)
+    remaining, due_if_resumed = _frozen(accepted_on, limit, unit, pauses, calendar)
+    return Schedule(None, calendar.range_provisional(accepted_on, due_if_resumed), remaining)
+
+
+def outcome(completed_on: dt.date, due_on: dt.date) -> str:
+    """The outcome of a finished milestone: met on or before the due date, else missed."""
+    return "met" if completed_on <= due_on else "missed"
 
 
 @dataclass(frozen=True)
@@ -153,7 +179,7 @@ def state(facts: MilestoneFacts, today: dt.date, calendar: WorkCalendar,
     if facts.status == "done":
         if facts.due_on is None or facts.completed_on is None:
             return "met"
-        return "met" if facts.completed_on <= facts.due_on else "missed"
+        return outcome(facts.completed_on, facts.due_on)
     if facts.status != "running":
         raise ValueError(f"unknown milestone status {facts.status!r}")
     if facts.due_on is None:
@@ -181,5 +207,22 @@ def time_saved(accepted_on: dt.date, statutory_limit: int, statutory_unit: str, 
 
 def due_dates_bulk(rows: Iterable[tuple[dt.date, int, str, Sequence[Pause]]],
                    calendar: WorkCalendar) -> list[dt.date | None]:
-    """due_date over many milestones with one calendar (for recomputation after a change)."""
-    return [due_date(a, n, u, p, calendar) for a, n, u, p in rows]
+    """due_date over many milestones with one calendar (for recomputation after a change).
+
+    The common case (no pauses) is one array lookup; everything else goes through
+    ``due_date``.  Results are identical to calling ``due_date`` row by row.
+    """
+    add, following = calendar.add_workdays, calendar.next_workday
+    days = dt.timedelta
+    out: list[dt.date | None] = []
+    append = out.append
+    for accepted_on, limit, unit, pauses in rows:
+        if pauses or limit <= 0:
+            append(due_date(accepted_on, limit, unit, pauses, calendar))
+        elif unit == WORKING:
+            append(add(accepted_on, limit))
+        elif unit == CALENDAR:
+            append(following(accepted_on + days(days=limit)))
+        else:
+            append(due_date(accepted_on, limit, unit, pauses, calendar))
+    return out

@@ -1,7 +1,7 @@
 """documents: request key for idempotent requests, one row per service-order version
 
 Revision ID: i6_documents
-Revises: 0001
+Revises: i3_calendar_updated
 Create Date: 2026-11-28 19:14:35.584712
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "i6_documents"
-down_revision = "0001"
+down_revision = "i3_calendar_updated"
 branch_labels = None
 depends_on = None
 

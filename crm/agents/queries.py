@@ -1,0 +1,169 @@
+"""Read-side queries of the agents pages: park rosters, the workload table, the unassigned
+queue, a project's team and history.  Each figure is one aggregate query, whatever the size
+of the park (pages run a constant number of queries)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from crm.agents.models import Assignment, Staff, staff_parks
+from crm.agents.services import ACTIVE_PROJECT, CONSULTANT, LEAD_AGENT, loads, roster_ids
+from crm.auth.models import User
+from crm.extensions import db
+from crm.milestones.models import Milestone, MilestoneStatus
+from crm.projects.models import ProgressLog, Project, ProjectStatus
+
+
+def park_roster(park_id: int) -> list[Staff]:
+    """Everyone who serves the park: consultants first, then agents; by name."""
+    return list(db.session.scalars(
+        select(Staff).where(Staff.id.in_(roster_ids(park_id)))
+        .order_by(Staff.kind.desc(), Staff.active.desc(), Staff.name, Staff.id)
+    ))
+
+
+def rosters(park_ids) -> dict[int, list[Staff]]:
+    """The active staff of several parks (one query), by park, by name."""
+    result: dict[int, list[Staff]] = {pid: [] for pid in park_ids}
+    if result:
+        for park_id, person in db.session.execute(
+                select(staff_parks.c.park_id, Staff).join(Staff, Staff.id == staff_parks.c.staff_id)
+                .where(staff_parks.c.park_id.in_(list(result)), Staff.active.is_(True))
+                .order_by(Staff.name, Staff.id)):
+            result[park_id].append(person)
+    return result
+
+
+@dataclass
+class WorkloadRow:
+    staff: Staff
+    load: int  # active projects served
+    overdue: int  # overdue milestones on those projects
+    last_log: dt.date | None  # latest progress log written by the person
+
+    @property
+    def ratio(self) -> Fraction:
+        return Fraction(self.load, self.staff.capacity or 1)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.ratio)
+
+
+SORT_KEYS = {
+    "name": lambda r: (r.staff.name, r.staff.id),
+    "load": lambda r: (r.load, r.staff.id),
+    "capacity": lambda r: (r.staff.capacity, r.staff.id),
+    "ratio": lambda r: (r.ratio, r.staff.id),
+    "overdue": lambda r: (r.overdue, r.staff.id),
+    # Never logged sorts as the oldest.
+    "last_log": lambda r: (r.last_log or dt.date.min, r.staff.id),
+}
+
+
+def workload(park_id: int, today: dt.date, sort: str = "ratio", descending: bool = True) -> list[WorkloadRow]:
+    """Per person on the park's roster: active projects, capacity, overdue milestones on the
+    projects they serve, last progress log.  Four queries (roster + one per figure); a
+    person's figures count all their projects, also those in other parks they serve."""
+    roster = park_roster(park_id)
+    ids = roster_ids(park_id)
+    load = loads(ids)
+    overdue = dict(db.session.execute(
+        select(Assignment.staff_id, func.count(distinct(Milestone.id)))
+        .join(Project, Project.id == Assignment.project_id)
+        .join(Milestone, Milestone.project_id == Assignment.project_id)
+        .where(Assignment.staff_id.in_(ids), Assignment.ended_at.is_(None), ACTIVE_PROJECT,
+               Milestone.status == MilestoneStatus.RUNNING.value, Milestone.due_on < today)
+        .group_by(Assignment.staff_id)
+    ).all())
+    last_log = dict(db.session.execute(
+        select(User.staff_id, func.max(ProgressLog.happened_on))
+        .join(ProgressLog, ProgressLog.author_id == User.id)
+        .where(User.staff_id.in_(ids))
+        .group_by(User.staff_id)
+    ).all())
+    rows = [WorkloadRow(s, load.get(s.id, 0), overdue.get(s.id, 0), last_log.get(s.id))
+            for s in roster]
+    rows.sort(key=SORT_KEYS.get(sort, SORT_KEYS["ratio"]), reverse=descending)
+    return rows
+
+
+def _holds(role: str):
+    return exists().where(Assignment.project_id == Project.id, Assignment.role == role,
+                          Assignment.ended_at.is_(None))
+
+
+def unassigned_condition():
+    """An active project without an active chief consultant or without an active lead agent."""
+    return and_(ACTIVE_PROJECT, or_(~_holds(CONSULTANT), ~_holds(LEAD_AGENT)))
+
+
+def unassigned_query(park_id: int):
+    """The park's unassigned queue, oldest first, with which roles are filled."""
+    return (
+        select(Project, _holds(CONSULTANT).label("has_consultant"), _holds(LEAD_AGENT).label("has_lead"))
+        .where(Project.park_id == park_id, unassigned_condition())
+        .order_by(Project.created_at, Project.id)
+    )
+
+
+def unassigned_count(park_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Project).where(
+        Project.park_id == park_id, unassigned_condition())) or 0
+
+
+def park_figures(park_ids: list[int]) -> dict[int, dict]:
+    """Per park: roster size, active people, unassigned projects (two queries)."""
+    figures = {pid: {"staff": 0, "active": 0, "unassigned": 0} for pid in park_ids}
+    if not park_ids:
+        return figures
+    for park_id, total, active in db.session.execute(
+            select(staff_parks.c.park_id, func.count(),
+                   func.sum(case((Staff.active.is_(True), 1), else_=0)))
+            .join(Staff, Staff.id == staff_parks.c.staff_id)
+            .where(staff_parks.c.park_id.in_(park_ids)).group_by(staff_parks.c.park_id)):
+        figures[park_id].update(staff=total, active=int(active or 0))
+    for park_id, count in db.session.execute(
+            select(Project.park_id, func.count())
+            .where(Project.park_id.in_(park_ids), unassigned_condition())
+            .group_by(Project.park_id)):
+        figures[park_id]["unassigned"] = count
+    return figures
+
+
+def history(project_id: int) -> list[Assignment]:
+    """Every assignment of the project, current first, then by start (one query)."""
+    return list(db.session.scalars(
+        select(Assignment).where(Assignment.project_id == project_id)
+        .options(joinedload(Assignment.staff), joinedload(Assignment.assigned_by),
+                 joinedload(Assignment.ended_by))
+        .order_by(Assignment.ended_at.is_not(None), Assignment.started_at.desc(), Assignment.id.desc())
+    ).unique())
+
+
+def open_assignments(staff_id: int, condition) -> list[Assignment]:
+    """The person's active assignments on projects not dropped, within ``condition`` (the
+    viewer's project scope), with their projects and parks (one query)."""
+    return list(db.session.scalars(
+        select(Assignment).join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.staff_id == staff_id, Assignment.ended_at.is_(None),
+               Project.status != ProjectStatus.DROPPED.value, condition)
+        .options(joinedload(Assignment.project).joinedload(Project.park))
+        .order_by(Project.park_id, Assignment.role, Project.name, Assignment.id)
+    ).unique())
+
+
+def open_assignment_count(staff_id: int, condition=None) -> int:
+    """How many such assignments the person has (all, or only those matching ``condition``)."""
+    query = (select(func.count()).select_from(Assignment)
+             .join(Project, Project.id == Assignment.project_id)
+             .where(Assignment.staff_id == staff_id, Assignment.ended_at.is_(None),
+                    Project.status != ProjectStatus.DROPPED.value))
+    if condition is not None:
+        query = query.where(condition)
+    return db.session.scalar(query) or 0

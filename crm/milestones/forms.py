@@ -1,0 +1,98 @@
+"""Forms of the milestone actions, custom milestones and the schedule import.  The rules
+(dates, transitions) live in the services; forms check types and required fields."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from crm.labels import choices
+from crm.milestones.lifecycle import MAX_LIMIT_DAYS, PLAN_STAGES, TEXT_LIMITS
+
+_DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
+
+
+class VersionedForm(FlaskForm):
+    """The version of the milestone the user saw: a stale form is refused, never applied."""
+
+    version = HiddenField()
+
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class StartForm(VersionedForm):
+    accepted_on = DateField(_l("Accepted on"), validators=[InputRequired(_DATE_MESSAGE)],
+                            description=_l("The day the department accepted (受理) the application; it may be earlier than today."))
+
+
+class PauseForm(VersionedForm):
+    paused_on = DateField(_l("Clock stopped on"), validators=[InputRequired(_DATE_MESSAGE)])
+    reason_code = SelectField(_l("Reason"), choices=[], validators=[InputRequired()])
+    document_ref = StringField(_l("Document reference"), validators=[
+        Optional(), Length(max=TEXT_LIMITS["document_ref"])],
+        description=_l("For example the number of the notice to supplement materials (optional)."))
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=TEXT_LIMITS["note"])])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason_code.choices = [(code, str(text)) for code, text in choices("pause_reason")]
+
+
+class ResumeForm(VersionedForm):
+    resumed_on = DateField(_l("Clock restarted on"), validators=[InputRequired(_DATE_MESSAGE)])
+
+
+class CompleteForm(VersionedForm):
+    completed_on = DateField(_l("Completed on"), validators=[InputRequired(_DATE_MESSAGE)],
+                             description=_l("The day the approval was issued (办结)."))
+    approval_doc_no = StringField(_l("Approval document number"), validators=[
+        Optional(), Length(max=TEXT_LIMITS["approval_doc_no"])])
+    issuing_department = StringField(_l("Issuing department"), validators=[
+        Optional(), Length(max=TEXT_LIMITS["issuing_department"])])
+
+
+class ReasonForm(VersionedForm):
+    """Waive and reopen: a reason is required (it goes into the audit trail)."""
+
+    reason = TextAreaField(_l("Reason"), validators=[
+        InputRequired(_l("Give a reason.")), Length(max=TEXT_LIMITS["reason"])])
+
+
+class CustomMilestoneForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(_l("Give the milestone a name.")),
+                                               Length(max=TEXT_LIMITS["name"])])
+    department = StringField(_l("Department"), validators=[Optional(),
+                                                           Length(max=TEXT_LIMITS["department"])])
+    stage = SelectField(_l("Stage"), choices=[])
+    limit_value = IntegerField(_l("Committed limit"), validators=[
+        InputRequired(_l("Enter the limit in days.")),
+        NumberRange(min=1, max=MAX_LIMIT_DAYS, message=_l("Enter a number of days from 1 to %(max)d.", max=MAX_LIMIT_DAYS))])
+    limit_unit = SelectField(_l("Unit"), choices=[])
+    statutory_value = IntegerField(_l("Statutory limit"), validators=[
+        Optional(),
+        NumberRange(min=1, max=MAX_LIMIT_DAYS, message=_l("Enter a number of days from 1 to %(max)d.", max=MAX_LIMIT_DAYS))],
+        description=_l("Optional: the legal limit, to count the time saved."))
+    statutory_unit = SelectField(_l("Unit"), choices=[])
+    required = BooleanField(_l("Required for the stage to advance"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stages = {code: text for code, text in choices("stage")}
+        self.stage.choices = [(s.value, str(stages[s.value])) for s in PLAN_STAGES]
+        units = [(code, str(text)) for code, text in choices("limit_unit")]
+        self.limit_unit.choices = units
+        self.statutory_unit.choices = units
+
+
+class ScheduleImportForm(FlaskForm):
+    year = IntegerField(_l("Year"), validators=[InputRequired(_l("Enter the year.")),
+                                                NumberRange(min=2001, max=2099)])
+    file = FileField(_l("Schedule file"), validators=[FileRequired(_l("Choose the file."))],
+                     description=_l("Plain text, one date per line followed by 休 (day off) or 班 (working day), e.g. “2027-01-01 休”."))

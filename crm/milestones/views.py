@@ -1,0 +1,206 @@
+"""Milestone pages: the timeline panel on the project page, one form page per action, custom
+milestones, and the admins' schedule import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.auth.permissions import Action, require
+from crm.auth.scope import get_project_or_404
+from crm.extensions import db
+from crm.i18n import today as local_today
+from crm.milestones import lifecycle
+from crm.milestones.calendar import official_years
+from crm.milestones.calendar_admin import ScheduleFileError, decode, import_schedule
+from crm.milestones.forms import (
+    CompleteForm, CustomMilestoneForm, PauseForm, ReasonForm, ResumeForm, ScheduleImportForm,
+    StartForm,
+)
+from crm.milestones.models import CalendarYear, Milestone
+from crm.milestones.timeline import STATE_COLOURS, sla_state, timeline
+from crm.milestones.services import warning_workdays, work_calendar
+from crm.projects.panels import register_panel
+
+bp = Blueprint("milestones", __name__)
+
+ACTION_FORMS = {"start": StartForm, "pause": PauseForm, "resume": ResumeForm,
+                "complete": CompleteForm, "waive": ReasonForm, "reopen": ReasonForm}
+DATE_FIELDS = {"start": "accepted_on", "pause": "paused_on", "resume": "resumed_on",
+               "complete": "completed_on"}
+TITLES = {
+    "start": _l("Record acceptance"),
+    "pause": _l("Stop the clock"),
+    "resume": _l("Restart the clock"),
+    "complete": _l("Record completion"),
+    "waive": _l("Waive the milestone"),
+    "reopen": _l("Reopen the milestone"),
+}
+DONE = {
+    "start": _l("Acceptance recorded: the clock is running."),
+    "pause": _l("The clock is stopped."),
+    "resume": _l("The clock is running again."),
+    "complete": _l("Completion recorded."),
+    "waive": _l("The milestone is waived."),
+    "reopen": _l("The milestone is reopened."),
+}
+
+register_panel("timeline", order=20, template="milestones/_timeline.html", context=timeline)
+
+
+def _milestone_or_404(project_id: int, milestone_id: int) -> tuple:
+    project = get_project_or_404(current_user, project_id)
+    milestone = db.session.scalar(
+        select(Milestone).where(Milestone.id == milestone_id, Milestone.project_id == project.id)
+        .options(selectinload(Milestone.pauses)))
+    if milestone is None:
+        abort(404)
+    return project, milestone
+
+
+def _perform(action: str, milestone: Milestone, form, today) -> None:
+    version = form.version_number()
+    if action == "start":
+        lifecycle.start(milestone, accepted_on=form.accepted_on.data, today=today, version=version)
+    elif action == "pause":
+        lifecycle.pause(milestone, paused_on=form.paused_on.data, reason_code=form.reason_code.data,
+                        document_ref=form.document_ref.data, note=form.note.data, today=today,
+                        version=version, actor_id=current_user.id)
+    elif action == "resume":
+        lifecycle.resume(milestone, resumed_on=form.resumed_on.data, today=today, version=version)
+    elif action == "complete":
+        lifecycle.complete(milestone, completed_on=form.completed_on.data, today=today,
+                           approval_doc_no=form.approval_doc_no.data,
+                           issuing_department=form.issuing_department.data, version=version,
+                           actor_id=current_user.id)
+    elif action == "waive":
+        lifecycle.waive(milestone, reason=form.reason.data, today=today, version=version,
+                        actor_id=current_user.id)
+    else:
+        lifecycle.reopen(milestone, reason=form.reason.data, today=today, version=version)
+
+
+def _show_error(form, error: lifecycle.MilestoneError) -> list:
+    """Put the message next to its field; returns the messages that belong to the whole form."""
+    field = form._fields.get(error.field) if error.field else None
+    if field is None:
+        return [error.message]
+    field.errors = [*field.errors, error.message]
+    return []
+
+
+@bp.route("/projects/<int:project_id>/milestones/<int:milestone_id>/<action>",
+          methods=["GET", "POST"])
+@login_required
+def act(project_id: int, milestone_id: int, action: str):
+    if action not in ACTION_FORMS:
+        abort(404)
+    project, milestone = _milestone_or_404(project_id, milestone_id)
+    require(lifecycle.ACTION_PERMISSION.get(action, Action.MILESTONE_UPDATE))
+    today = local_today()
+    form = ACTION_FORMS[action]()
+    form_errors: list = []
+    stale = False
+    status = 200
+    if request.method == "GET":
+        form.version.data = milestone.version
+        if action in DATE_FIELDS:
+            form[DATE_FIELDS[action]].data = today
+        if action not in lifecycle.ACTIONS_BY_STATUS.get(milestone.status, ()):
+            form_errors.append(lifecycle.REFUSED[action])
+            status = 409
+    elif form.validate_on_submit():
+        try:
+            _perform(action, milestone, form, today)
+            db.session.commit()
+        except (lifecycle.StaleMilestone, StaleDataError):
+            db.session.rollback()
+            stale, status = True, 409
+        except lifecycle.MilestoneError as error:
+            db.session.rollback()
+            form_errors = _show_error(form, error)
+            status = 409 if error.field == "status" else 422
+        else:
+            flash(str(DONE[action]), "success")
+            return redirect(url_for("projects.detail", project_id=project.id,
+                                    _anchor=f"milestone-{milestone.id}"))
+    else:
+        status = 422
+    calendar = work_calendar()
+    state = sla_state(milestone, today, calendar, warning_workdays())
+    return render_template(
+        "milestones/action.html", project=project, milestone=milestone, form=form, action=action,
+        title=TITLES[action], form_errors=form_errors, stale=stale, state=state,
+        colour=STATE_COLOURS.get(state, "secondary"),
+        refused=status == 409 and not stale and request.method == "GET",
+    ), status
+
+
+@bp.route("/projects/<int:project_id>/milestones/new", methods=["GET", "POST"])
+@login_required
+def new(project_id: int):
+    project = get_project_or_404(current_user, project_id)
+    require(Action.MILESTONE_UPDATE)
+    form = CustomMilestoneForm()
+    form_errors: list = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            milestone = lifecycle.add_custom(
+                project, name=form.name.data, stage=form.stage.data,
+                limit_value=form.limit_value.data, limit_unit=form.limit_unit.data,
+                department=form.department.data, statutory_value=form.statutory_value.data,
+                statutory_unit=form.statutory_unit.data, required=form.required.data)
+            db.session.commit()
+        except lifecycle.MilestoneError as error:
+            db.session.rollback()
+            form_errors = _show_error(form, error)
+            status = 422
+        else:
+            flash(str(_l("Milestone added.")), "success")
+            return redirect(url_for("projects.detail", project_id=project.id,
+                                    _anchor=f"milestone-{milestone.id}"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("milestones/new.html", project=project, form=form,
+                           form_errors=form_errors), status
+
+
+@bp.route("/milestones/calendar/import", methods=["GET", "POST"])
+@login_required
+def calendar_import():
+    require(Action.ADMIN)
+    form = ScheduleImportForm()
+    status = 200
+    form_errors: list = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = import_schedule(decode(upload.read()), form.year.data,
+                                     actor_id=current_user.id, source=upload.filename or None)
+            db.session.commit()
+        except ScheduleFileError as error:
+            db.session.rollback()
+            form.file.errors = [*form.file.errors, *error.errors]
+            status = 422
+        except (lifecycle.StaleMilestone, StaleDataError):
+            db.session.rollback()
+            form_errors.append(_l("A milestone changed while its deadline was being recomputed; nothing was saved. Import the file again."))
+            status = 409
+        else:
+            flash(str(_l("The %(year)d schedule is loaded: %(off)d days off, %(work)d working days; "
+                         "%(changed)d of %(open)d open deadlines changed.",
+                         year=result.year, off=result.days_off, work=result.working_days,
+                         changed=result.recompute.changed, open=result.recompute.open)), "success")
+            return redirect(url_for("milestones.calendar_import"))
+    elif request.method == "POST":
+        status = 422
+    years = db.session.scalars(select(CalendarYear).order_by(CalendarYear.year.desc())).all()
+    bundled = official_years()
+    return render_template("milestones/calendar_import.html", form=form, years=years,
+                           bundled=(bundled.start, bundled.stop - 1),
+                           form_errors=form_errors), status
