@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -288,7 +289,8 @@ class Workers:
         self.env = dict(os.environ, CRM_DATABASE_URL=database_url, CRM_REDIS_URL=redis_url,
                         CRM_SECRET_KEY="bench", PYTHONPATH=str(ROOT))
         self.processes: list[subprocess.Popen] = []
-        self.log = open(tempfile.mktemp(prefix="pdf-bench-worker-", suffix=".log"), "w")
+        self.log = tempfile.NamedTemporaryFile("w", prefix="pdf-bench-worker-", suffix=".log",
+                                               delete=False)
 
     def start(self, redis_url: str, fork: bool = True) -> None:
         from redis import Redis
@@ -314,6 +316,9 @@ class Workers:
             os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
             process.wait(30)
+        self.log.close()
+        if all(p.returncode in (0, -signal.SIGTERM) for p in self.processes):
+            os.unlink(self.log.name)  # kept when a worker failed
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
@@ -522,6 +527,7 @@ def main() -> int:
     cmp = compare(app, app.config["SQLALCHEMY_DATABASE_URI"], args.redis_url, projects[:docs],
                   args.rounds)
     Redis.from_url(args.redis_url).flushdb()
+    shutil.rmtree(tmp, ignore_errors=True)
     print(report(database_url, inproc, fork, cmp, docs))
     return 0
 
