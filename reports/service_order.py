@@ -100,7 +100,7 @@ def _project_block(order: ServiceOrder) -> Table:
     info.setStyle(grid_style(header_rows=0, zebra=False, extra=[
         ("BACKGROUND", (0, 0), (0, -1), HEAD_FILL),
     ]))
-    qr = Table([[_qr_code(order.project_url)], [para(T["qr_caption"], "small")]],
+    qr = Table([[_qr_code(order.project_url)], [para(T["qr_caption"], "small_center")]],
                colWidths=[QR_SIZE + 4 * mm])
     qr.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"),
                             ("LEFTPADDING", (0, 0), (-1, -1), 0),

@@ -104,6 +104,8 @@ def _style(name: str, **kw) -> ParagraphStyle:
 STYLES = {
     "body": _style("body"),
     "small": _style("small", fontSize=8, leading=11, textColor=MUTED),
+    "small_center": _style("small_center", fontSize=8, leading=11, textColor=MUTED,
+                           alignment=TA_CENTER),
     "cell": _style("cell", fontSize=8.5, leading=11.5),
     "cell_right": _style("cell_right", fontSize=8.5, leading=11.5, alignment=TA_RIGHT),
     "cell_center": _style("cell_center", fontSize=8.5, leading=11.5, alignment=TA_CENTER),
