@@ -26,7 +26,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from crm.extensions import db
-from crm.jobs import DEFAULT_QUEUE, PERIODIC_JOBS, redis_connection
+from crm.jobs import (
+    DEFAULT_QUEUE, PERIODIC_JOBS, WORKER_QUEUES, prepare_worker, redis_connection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +110,8 @@ def run_worker(app: Flask, queues: list[str] | None = None, burst: bool = False,
     with app.app_context():
         connection = redis_connection()
         AppWorker.app = app
-        worker = AppWorker(queues or [DEFAULT_QUEUE], connection=connection)
+        prepare_worker()  # warm ReportLab before forking; send lost PDF requests again
+        worker = AppWorker(queues or WORKER_QUEUES, connection=connection)
         # Periodic jobs go to the default queue: its workers' scheduler moves them when due.
         worker.keeps_periodic_jobs = with_scheduler and DEFAULT_QUEUE in worker.queue_names()
         return worker.work(burst=burst, with_scheduler=with_scheduler)
