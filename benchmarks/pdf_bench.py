@@ -261,29 +261,6 @@ def fork_effect() -> dict:
 
 # -- 3. real workers -----------------------------------------------------------------------------
 
-# For comparison only (not what Daiban runs): RQ's SimpleWorker runs every job in the worker
-# process itself, without a fork per job; no isolation between jobs.
-_NO_FORK_WORKER = """
-from rq import SimpleWorker
-from crm import create_app
-from crm.extensions import db
-from crm.jobs import WORKER_QUEUES, prepare_worker, redis_connection
-
-class AppSimpleWorker(SimpleWorker):
-    def execute_job(self, job, queue):
-        with app.app_context():
-            try:
-                return super().execute_job(job, queue)
-            finally:
-                db.session.remove()
-
-app = create_app()
-with app.app_context():
-    prepare_worker()
-    AppSimpleWorker(WORKER_QUEUES, connection=redis_connection()).work(with_scheduler=True)
-"""
-
-
 class Workers:
     def __init__(self, database_url: str, redis_url: str):
         self.env = dict(os.environ, CRM_DATABASE_URL=database_url, CRM_REDIS_URL=redis_url,
@@ -296,8 +273,7 @@ class Workers:
         from redis import Redis
         from rq import Worker
 
-        command = ([FLASK, "--app", "crm", "crm", "worker"] if fork
-                   else [sys.executable, "-c", _NO_FORK_WORKER])
+        command = [FLASK, "--app", "crm", "crm", "worker"] + ([] if fork else ["--no-fork"])
         self.processes.append(subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True))

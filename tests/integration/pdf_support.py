@@ -43,10 +43,10 @@ def worker_env(app, **settings) -> dict:
     return env
 
 
-def run_burst_worker(app, *, app_path: str = "crm", timeout: float = 120, **settings):
+def run_burst_worker(app, *, app_path: str = "crm", timeout: float = 120, options=(), **settings):
     """`flask --app crm crm worker --burst`: works until the queues are empty, then exits."""
     result = subprocess.run(
-        [FLASK, "--app", app_path, "crm", "worker", "--burst"], cwd=ROOT,
+        [FLASK, "--app", app_path, "crm", "worker", "--burst", *options], cwd=ROOT,
         env=worker_env(app, **settings), capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
     return result

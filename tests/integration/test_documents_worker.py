@@ -179,3 +179,14 @@ def test_a_second_request_while_pending_enqueues_nothing_more(app, client, plan,
     assert Queue("pdf", connection=Redis.from_url(REDIS_URL)).count == 1
     run_burst_worker(app)
     assert document_row(app, first)["status"] == "done"
+
+
+def test_an_in_process_worker_builds_the_document_too(app, client, plan, redis_db):
+    """`flask crm worker --no-fork` (no fork per job) runs the same job to the same result."""
+    login(client, "manager_a")
+    document_id = request_order(client, plan)
+    run_burst_worker(app, options=["--no-fork"])
+    row = document_row(app, document_id)
+    assert row["status"] == "done" and row["attempts"] == 1
+    body = client.get(f"/documents/{document_id}/download").get_data()
+    assert hashlib.sha256(body).hexdigest() == row["sha256"]
