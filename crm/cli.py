@@ -150,13 +150,16 @@ def token_list_command(username):
 @crm_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run RQ's scheduler in this worker.")
+@click.option("--no-fork", is_flag=True,
+              help="Run jobs in the worker process (faster; no isolation between jobs).")
 @click.argument("queues", nargs=-1)
-def worker_command(burst, no_scheduler, queues):
+def worker_command(burst, no_scheduler, no_fork, queues):
     """Run an RQ worker with the app loaded (jobs run in the app context)."""
     from crm.worker import run_worker
 
     app = current_app._get_current_object()
-    run_worker(app, list(queues) or None, burst=burst, with_scheduler=not no_scheduler)
+    run_worker(app, list(queues) or None, burst=burst, with_scheduler=not no_scheduler,
+               fork=not no_fork)
 
 
 def register_cli(app: Flask) -> None:

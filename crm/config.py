@@ -56,3 +56,14 @@ PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 RATELIMIT_API = "600 per minute"
 API_MAX_BODY_BYTES = 256 * 1024
 API_MAX_PAGE_SIZE = 100
+
+# PDFs (service orders, summaries): built by RQ workers from the "pdf" queue, stored in the
+# database.  Seconds unless said otherwise.
+PDF_JOB_TIMEOUT = 120  # RQ stops a build that takes longer (then it is retried)
+PDF_RETRY_INTERVALS = [10, 60]  # backoff before each retry (RQ Retry; the worker's scheduler runs them)
+PDF_RESULT_TTL = 3600  # RQ keeps a finished job this long (the PDF itself is in the database)
+PDF_FAILURE_TTL = 7 * 24 * 3600  # and a failed job this long, for inspection
+# A pending PDF whose job has shown no sign of life for this long is lost (worker killed, Redis
+# flushed): recovery (at worker start and periodically) hands it to the queue again.
+PDF_STALE_SECONDS = 120
+PDF_MAX_ATTEMPTS = 6  # after this many builds of one document, recovery marks it failed

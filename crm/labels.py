@@ -102,6 +102,9 @@ LABELS: dict[str, dict[str, object]] = {
         "done": _l("Ready"),
         "failed": _l("Failed"),
     },
+    "summary_scope": {
+        "city": _l("City-wide"),
+    },
     "park_level": {
         "national": _l("National"),
         "provincial": _l("Provincial"),

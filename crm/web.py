@@ -11,11 +11,13 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from crm.auth.models import Role
+from crm.auth.permissions import Action, can
 
 
 def register_blueprints(app: Flask) -> None:
     from crm.agents.views import bp as agents_bp
     from crm.auth.views import bp as auth_bp
+    from crm.documents.views import bp as documents_bp
     from crm.main.views import bp as main_bp
     from crm.milestones.views import bp as milestones_bp
     from crm.notifications.views import bp as notifications_bp
@@ -27,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(agents_bp)
     app.register_blueprint(milestones_bp)
+    app.register_blueprint(documents_bp)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 
@@ -47,6 +50,8 @@ def nav_items() -> list[NavItem]:
     ]
     if current_user.role in (Role.ADMIN, Role.LEADER, Role.PARK_MANAGER):
         items.append(NavItem(_("Staff"), url_for("agents.index"), "/parks"))
+    if can(current_user, Action.SUMMARY_REQUEST):
+        items.append(NavItem(_("Reports"), url_for("documents.summaries"), "/documents/summaries"))
     if current_user.role == Role.ADMIN:
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items

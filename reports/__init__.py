@@ -1,0 +1,19 @@
+"""PDF builders (ReportLab): plain data in (reports.data), PDF bytes out.
+
+This package never imports the application (``crm``): the job gathers the data, hands it over
+as frozen dataclasses and stores the bytes it gets back.
+"""
+
+from reports.data import (
+    BlockerRow, ComplianceRow, Count, KeyFigures, OverdueRow, Person, PlanItem, ServiceOrder,
+    Summary, WorkloadRow,
+)
+from reports.service_order import build_service_order
+from reports.styles import register_font, warm_up
+from reports.summary import build_summary
+
+__all__ = [
+    "BlockerRow", "ComplianceRow", "Count", "KeyFigures", "OverdueRow", "Person", "PlanItem",
+    "ServiceOrder", "Summary", "WorkloadRow", "build_service_order", "build_summary",
+    "register_font", "warm_up",
+]

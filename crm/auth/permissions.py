@@ -24,6 +24,7 @@ class Action(enum.StrEnum):
     ROSTER_EDIT = "roster.edit"
     DOCUMENT_REQUEST = "document.request"
     DOCUMENT_DOWNLOAD = "document.download"
+    SUMMARY_REQUEST = "summary.request"  # leadership summaries (city or park): request, download
     ADMIN = "admin"
 
 
@@ -44,6 +45,7 @@ ALLOWED: dict[Action, set[Role]] = {
                               Role.AGENT},
     Action.DOCUMENT_DOWNLOAD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
                                Role.AGENT},
+    Action.SUMMARY_REQUEST: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ADMIN: {Role.ADMIN},
 }
 

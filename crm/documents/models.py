@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from crm.db import UTCDateTime, utcnow
@@ -31,6 +34,15 @@ class GeneratedDocument(db.Model):
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
         Index("ix_generated_documents_project_kind", "project_id", "kind", "requested_at"),
         Index("ix_generated_documents_status", "status", "requested_at"),
+        # Idempotent requests: at most one pending (queued or running) document per request key.
+        Index(
+            "uq_generated_documents_pending_key",
+            "request_key",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        UniqueConstraint("project_id", "doc_version", name="uq_generated_documents_project_version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +58,9 @@ class GeneratedDocument(db.Model):
     doc_version: Mapped[int | None] = mapped_column(Integer)
     # Hash of the data the document was made from; a new version is made when it changes.
     content_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # What was asked for ("service_order:12", "summary:city:2026-01-01:2026-03-31"): a second
+    # request with the same key while one is pending gets the pending one.
+    request_key: Mapped[str | None] = mapped_column(String(80))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -62,7 +62,12 @@ def test_workers_run_the_sla_sweep_once_and_keep_it_scheduled(app, app_config, w
     job = Job.fetch(SWEEP_ID, connection=redis)
     assert job.get_status() == "scheduled"
     assert job.repeats_left == PERIODIC_REPEATS - 1  # ran exactly once
-    assert ScheduledJobRegistry("default", connection=redis).get_job_ids() == [SWEEP_ID]
+    # Every registered periodic job is scheduled once (the sweep, PDF recovery...).
+    from crm.jobs import PERIODIC_JOBS
+    from crm.worker import periodic_job_id
+
+    assert sorted(ScheduledJobRegistry("default", connection=redis).get_job_ids()) == sorted(
+        periodic_job_id(path) for path, _ in PERIODIC_JOBS)
     with app.app_context():
         kinds = db.session.scalars(select(Notification.kind)).all()
         assert sorted(kinds) == ["milestone_overdue", "milestone_overdue"]  # lead agent, manager

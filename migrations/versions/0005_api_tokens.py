@@ -1,7 +1,7 @@
 """api tokens
 
 Revision ID: i7_api_tokens
-Revises: i3_calendar_updated
+Revises: i6_documents
 Create Date: 2026-11-28 19:09:15.459473
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i7_api_tokens'
-down_revision = 'i3_calendar_updated'
+down_revision = 'i6_documents'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,288 @@
+"""Data for the PDF builders: the database turned into ``reports`` dataclasses.
+
+Each function runs a constant number of queries whatever the size of the plan or the city, and
+returns plain frozen data: the caller can end its transaction before the (slow) PDF build.
+Labels of codes are translated into Chinese here (the PDFs are Chinese documents).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy.orm import joinedload
+
+import reports
+from crm.agents.models import Assignment, AssignmentRole, Staff, staff_parks
+from crm.extensions import db
+from crm.labels import label
+from crm.milestones import sla
+from crm.milestones.calendar import WorkCalendar
+from crm.milestones.models import Milestone, MilestoneStatus
+from crm.milestones.services import warning_workdays
+from crm.parks.models import Park
+from crm.projects.models import LogKind, ProgressLog, Project, ProjectStatus, Stage
+
+PDF_LOCALE = "zh_Hans_CN"
+# Summaries list at most this many rows per table and count the rest.
+SUMMARY_ROWS = 100
+SUMMARY_STAFF_ROWS = 80
+
+_ROLE_ORDER = {AssignmentRole.CONSULTANT: 0, AssignmentRole.LEAD_AGENT: 1, AssignmentRole.HELPER: 2}
+
+
+def local_now() -> dt.datetime:
+    return dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+def project_url(project_id: int) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/projects/{project_id}"
+
+
+def order_number(project_id: int, year: int) -> str:
+    """The project's service-order number: FW-<year of the first order>-<project id>."""
+    return f"FW-{year}-{project_id:06d}"
+
+
+# -- service orders ------------------------------------------------------------------------
+
+def service_order(project_id: int, *, number: str, version: int, today: dt.date,
+                  calendar: WorkCalendar) -> reports.ServiceOrder:
+    """The service order of a project as it stands now (3 queries)."""
+    project = db.session.scalars(
+        select(Project).options(joinedload(Project.park)).where(Project.id == project_id)
+    ).one()
+    assignments = db.session.scalars(
+        select(Assignment).options(joinedload(Assignment.staff))
+        .where(Assignment.project_id == project_id, Assignment.ended_at.is_(None))
+        .order_by(Assignment.started_at, Assignment.id)
+    ).all()
+    milestones = db.session.scalars(
+        select(Milestone).where(Milestone.project_id == project_id)
+        .order_by(Milestone.sequence, Milestone.id)
+    ).all()
+    warning = warning_workdays()
+    with force_locale(PDF_LOCALE):
+        staff = tuple(
+            reports.Person(label("assignment_role", a.role), a.staff.name, a.staff.phone)
+            for a in sorted(assignments, key=lambda a: _ROLE_ORDER.get(a.role, 9))
+        )
+        plan = tuple(_plan_item(m, today, calendar, warning) for m in milestones)
+        stage = label("stage", project.stage)
+    return reports.ServiceOrder(
+        order_number=number, version=version, issued_on=today, park_name=project.park.name,
+        project_name=project.name, project_code=project.code,
+        investor_name=project.investor_name, investment_wan=project.investment,
+        stage_label=stage, contact_name=project.contact_name,
+        contact_phone=project.contact_phone, project_url=project_url(project.id),
+        staff=staff, plan=plan, description=project.description, generated_at=local_now(),
+    )
+
+
+def _plan_item(m: Milestone, today: dt.date, calendar: WorkCalendar, warning: int):
+    state = sla.state(sla.MilestoneFacts(m.status, m.due_on, m.completed_on), today, calendar,
+                      warning)
+    return reports.PlanItem(
+        name=m.name, department=m.department, limit_value=m.limit_value,
+        limit_unit=m.limit_unit, accepted_on=m.accepted_on, due_on=m.due_on,
+        due_provisional=m.due_provisional, status=m.status, state=state,
+        state_label=label("sla_state", state), remaining_workdays=m.remaining_workdays,
+        completed_on=m.completed_on,
+    )
+
+
+def fingerprint(order: reports.ServiceOrder) -> str:
+    """What a service order promises, hashed: a new version is made only when it changes.
+
+    Leaves out what changes by itself (the date, the generation time, the number and version,
+    and the SLA states that move with today); keeps the project, the team and the plan.
+    """
+    plan = [(i.name, i.department, i.limit_value, i.limit_unit, i.accepted_on, i.due_on,
+             i.due_provisional, i.status, i.remaining_workdays, i.completed_on)
+            for i in order.plan]
+    payload = {
+        "project": (order.project_name, order.project_code, order.investor_name,
+                    order.investment_wan, order.stage_label, order.contact_name,
+                    order.contact_phone, order.description, order.park_name, order.project_url),
+        "staff": [(p.role, p.name, p.phone) for p in order.staff],
+        "plan": plan,
+    }
+    text = json.dumps(payload, ensure_ascii=False, default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- summaries -------------------------------------------------------------------------------
+
+def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date,
+            calendar: WorkCalendar) -> reports.Summary:
+    """The summary of the city (park_id None) or one park (about a dozen queries)."""
+    def in_scope(column):
+        return column.is_not(None) if park_id is None else column == park_id
+
+    with force_locale(PDF_LOCALE):
+        scope_label = (label("summary_scope", "city") if park_id is None
+                       else db.session.scalar(select(Park.name).where(Park.id == park_id)))
+        stages, active, investment = _stages(in_scope)
+        compliance, met, missed = _compliance(park_id, in_scope, start, end)
+        overdue, overdue_total = _overdue(in_scope, today)
+        blockers, blockers_total = _blockers(in_scope, today)
+        workload, workload_total = _workload(park_id, today)
+    figures = reports.KeyFigures(
+        active_projects=active, total_investment_wan=investment, milestones_met=met,
+        milestones_missed=missed, milestones_overdue=overdue_total,
+        workdays_saved=_workdays_saved(in_scope, start, end, calendar),
+    )
+    return reports.Summary(
+        scope_label=scope_label, period_start=start, period_end=end, generated_at=local_now(),
+        figures=figures, stages=stages, compliance=compliance,
+        compliance_by="park" if park_id is None else "item",
+        overdue=overdue, overdue_total=overdue_total, blockers=blockers,
+        blockers_total=blockers_total, workload=workload, workload_total=workload_total,
+    )
+
+
+def _stages(in_scope):
+    rows = db.session.execute(
+        select(Project.stage, func.count(), func.coalesce(func.sum(Project.investment), 0))
+        .where(in_scope(Project.park_id), Project.status == ProjectStatus.ACTIVE)
+        .group_by(Project.stage)
+    ).all()
+    by_stage = {stage: (count, invest) for stage, count, invest in rows}
+    stages = tuple(reports.Count(label("stage", s.value), by_stage.get(s.value, (0, 0))[0])
+                   for s in Stage)
+    return (stages, sum(c for c, _ in by_stage.values()),
+            int(sum(i for _, i in by_stage.values())))
+
+
+def _compliance(park_id, in_scope, start, end):
+    """Milestones completed in the period, met and missed, per park (city) or per item."""
+    group = Park.name if park_id is None else Milestone.name
+    query = (
+        select(group,
+               func.sum(case((Milestone.outcome == "met", 1), else_=0)),
+               func.sum(case((Milestone.outcome == "missed", 1), else_=0)))
+        .where(in_scope(Milestone.park_id), Milestone.status == MilestoneStatus.DONE,
+               Milestone.completed_on.between(start, end))
+        .group_by(group)
+    )
+    if park_id is None:
+        query = query.join(Park, Park.id == Milestone.park_id)
+    rows = db.session.execute(query).all()
+    compliance = tuple(sorted((reports.ComplianceRow(name, int(met), int(missed))
+                               for name, met, missed in rows),
+                              key=lambda r: (-(r.pct or 0), r.label)))
+    return compliance, sum(r.met for r in compliance), sum(r.missed for r in compliance)
+
+
+def _workdays_saved(in_scope, start, end, calendar) -> int:
+    """Statutory limit minus working days used, over milestones completed in the period.
+
+    Working-day limits are summed in SQL; the few calendar-day limits are converted with the
+    calendar.
+    """
+    done = (in_scope(Milestone.park_id), Milestone.status == MilestoneStatus.DONE,
+            Milestone.completed_on.between(start, end), Milestone.statutory_value.is_not(None),
+            Milestone.workdays_used.is_not(None), Milestone.accepted_on.is_not(None))
+    working = db.session.scalar(
+        select(func.coalesce(func.sum(Milestone.statutory_value - Milestone.workdays_used), 0))
+        .where(*done, Milestone.statutory_unit == sla.WORKING)) or 0
+    calendar_rows = db.session.execute(
+        select(Milestone.accepted_on, Milestone.statutory_value, Milestone.statutory_unit,
+               Milestone.workdays_used)
+        .where(*done, Milestone.statutory_unit == sla.CALENDAR)
+    ).all()
+    return int(working) + sum(sla.time_saved(a, v, u, used, calendar)
+                              for a, v, u, used in calendar_rows)
+
+
+def _overdue(in_scope, today):
+    """Running milestones past their due date, most overdue first (oldest due date)."""
+    condition = (in_scope(Milestone.park_id), Milestone.status == MilestoneStatus.RUNNING,
+                 Milestone.due_on < today)
+    total = db.session.scalar(select(func.count()).select_from(Milestone).where(*condition))
+    owner = Staff.__table__.alias("owner")
+    lead = Staff.__table__.alias("lead")
+    rows = db.session.execute(
+        select(Project.name, Park.name, Milestone.name, Milestone.due_on,
+               func.coalesce(owner.c.name, lead.c.name))
+        .join(Project, Project.id == Milestone.project_id)
+        .join(Park, Park.id == Milestone.park_id)
+        .outerjoin(owner, owner.c.id == Milestone.owner_staff_id)
+        .outerjoin(Assignment, (Assignment.project_id == Milestone.project_id)
+                   & (Assignment.role == AssignmentRole.LEAD_AGENT)
+                   & Assignment.ended_at.is_(None))
+        .outerjoin(lead, lead.c.id == Assignment.staff_id)
+        .where(*condition)
+        .order_by(Milestone.due_on, Milestone.id).limit(SUMMARY_ROWS)
+    ).all()
+    # Calendar days: a deadline missed on Friday is late on Sunday, with no working day gone.
+    listed = tuple(reports.OverdueRow(project, park, item, due, (today - due).days, who)
+                   for project, park, item, due, who in rows)
+    return listed, total
+
+
+def _blockers(in_scope, today):
+    condition = (in_scope(ProgressLog.park_id), ProgressLog.kind == LogKind.BLOCKER,
+                 ProgressLog.resolved_at.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(ProgressLog).where(*condition))
+    rows = db.session.execute(
+        select(Project.name, Park.name, ProgressLog.happened_on, ProgressLog.text)
+        .join(Project, Project.id == ProgressLog.project_id)
+        .join(Park, Park.id == ProgressLog.park_id)
+        .where(*condition)
+        .order_by(ProgressLog.happened_on, ProgressLog.id).limit(SUMMARY_ROWS)
+    ).all()
+    listed = tuple(reports.BlockerRow(project, park, raised, (today - raised).days, text)
+                   for project, park, raised, text in rows)
+    return listed, total
+
+
+def _workload(park_id, today):
+    """Active staff of the scope, most loaded first: active projects against capacity."""
+    active_projects = (
+        select(Assignment.staff_id, func.count(func.distinct(Assignment.project_id)).label("n"))
+        .join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.ended_at.is_(None), Project.status == ProjectStatus.ACTIVE)
+        .group_by(Assignment.staff_id).subquery()
+    )
+    overdue = (
+        select(Assignment.staff_id, func.count(func.distinct(Milestone.id)).label("n"))
+        .join(Milestone, Milestone.project_id == Assignment.project_id)
+        .where(Assignment.ended_at.is_(None), Milestone.status == MilestoneStatus.RUNNING,
+               Milestone.due_on < today)
+        .group_by(Assignment.staff_id).subquery()
+    )
+    condition = [Staff.active.is_(True)]
+    if park_id is not None:
+        condition.append(Staff.id.in_(
+            select(staff_parks.c.staff_id).where(staff_parks.c.park_id == park_id)))
+    total = db.session.scalar(select(func.count()).select_from(Staff).where(*condition))
+    load = func.coalesce(active_projects.c.n, 0)
+    rows = db.session.execute(
+        select(Staff.id, Staff.name, Staff.kind, Staff.capacity, load,
+               func.coalesce(overdue.c.n, 0))
+        .outerjoin(active_projects, active_projects.c.staff_id == Staff.id)
+        .outerjoin(overdue, overdue.c.staff_id == Staff.id)
+        .where(*condition)
+        .order_by((cast(load, Float) / Staff.capacity).desc(), Staff.name, Staff.id)
+        .limit(SUMMARY_STAFF_ROWS)
+    ).all()
+    parks: dict[int, list[str]] = {}
+    for staff_id, short_name in db.session.execute(
+        select(staff_parks.c.staff_id, Park.short_name)
+        .join(Park, Park.id == staff_parks.c.park_id)
+        .where(staff_parks.c.staff_id.in_([r[0] for r in rows]))
+        .order_by(Park.id)
+    ):
+        parks.setdefault(staff_id, []).append(short_name)
+    listed = tuple(
+        reports.WorkloadRow(name, label("staff_kind", kind), tuple(parks.get(sid, ())),
+                            int(active), capacity, int(late))
+        for sid, name, kind, capacity, active, late in rows
+    )
+    return listed, total

@@ -1,0 +1,142 @@
+"""What the builders take: plain, frozen dataclasses made by the caller (the job).
+
+Every string here is data (possibly typed by a user) and is escaped by the builders before it
+enters ReportLab markup.  Labels of codes (stage, state, role) arrive already translated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Person:
+    role: str  # display label, e.g. 首席审批服务咨询师
+    name: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    name: str
+    department: str | None
+    limit_value: int
+    limit_unit: str  # "working" or "calendar"
+    accepted_on: dt.date | None
+    due_on: dt.date | None
+    due_provisional: bool
+    status: str  # stored lifecycle: pending, running, paused, done, waived
+    state: str  # derived SLA state: pending, on_track, due_soon, overdue, paused, met, missed, waived
+    state_label: str
+    remaining_workdays: int | None = None  # paused milestones: the frozen working days left
+    completed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ServiceOrder:
+    order_number: str  # FW-2026-000123
+    version: int
+    issued_on: dt.date
+    park_name: str
+    project_name: str
+    project_code: str | None
+    investor_name: str
+    investment_wan: int
+    stage_label: str
+    contact_name: str | None
+    contact_phone: str | None
+    project_url: str  # carried by the QR code
+    staff: tuple[Person, ...] = ()
+    plan: tuple[PlanItem, ...] = ()
+    description: str | None = None
+    promises: tuple[str, ...] | None = None  # None: the standard promises (reports.text)
+    generated_at: dt.datetime | None = None  # local time, shown in the footer
+
+
+def compliance_pct(met: int, missed: int) -> float | None:
+    """Share of completed milestones that met their deadline, in % (None: none completed)."""
+    done = met + missed
+    return None if done == 0 else 100.0 * met / done
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    active_projects: int
+    total_investment_wan: int
+    milestones_met: int
+    milestones_missed: int
+    milestones_overdue: int
+    workdays_saved: int
+
+    @property
+    def compliance_pct(self) -> float | None:
+        return compliance_pct(self.milestones_met, self.milestones_missed)
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    value: int
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    label: str
+    met: int
+    missed: int
+
+    @property
+    def pct(self) -> float | None:
+        return compliance_pct(self.met, self.missed)
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    project_name: str
+    park_name: str
+    item_name: str
+    due_on: dt.date
+    days_overdue: int  # calendar days since the due date
+    owner_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockerRow:
+    project_name: str
+    park_name: str
+    raised_on: dt.date
+    days_open: int
+    text: str
+
+
+@dataclass(frozen=True)
+class WorkloadRow:
+    name: str
+    kind_label: str
+    parks: tuple[str, ...]
+    active_projects: int
+    capacity: int
+    overdue: int = 0
+
+    @property
+    def load_pct(self) -> float:
+        return 100.0 * self.active_projects / self.capacity if self.capacity else 0.0
+
+
+@dataclass(frozen=True)
+class Summary:
+    scope_label: str  # 全市 or the park's name
+    period_start: dt.date
+    period_end: dt.date
+    generated_at: dt.datetime  # local time
+    figures: KeyFigures
+    stages: tuple[Count, ...] = ()
+    compliance: tuple[ComplianceRow, ...] = ()
+    compliance_by: str = "park"  # "park" (city summary) or "item" (one park)
+    overdue: tuple[OverdueRow, ...] = ()
+    overdue_total: int | None = None  # rows beyond those listed are counted, not listed
+    blockers: tuple[BlockerRow, ...] = ()
+    blockers_total: int | None = None
+    workload: tuple[WorkloadRow, ...] = ()
+    workload_total: int | None = None
