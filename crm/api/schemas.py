@@ -312,3 +312,38 @@ class AutoAssignResultSchema(Schema):
                            metadata={"description": "role -> staff id chosen by the rule"})
     unassigned = fields.List(fields.String(), required=True,
                              metadata={"description": "roles nobody eligible could take"})
+
+
+# -- documents ------------------------------------------------------------------------------
+
+class DocumentSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "service_order or summary"})
+    status = fields.String(required=True, metadata={"description": "queued, running, done, failed"})
+    project_id = fields.Integer(allow_none=True)
+    park_id = fields.Integer(allow_none=True, metadata={"description": "summary of one park; null: the city"})
+    period_start = fields.Date(allow_none=True)
+    period_end = fields.Date(allow_none=True)
+    order_number = fields.String(allow_none=True)
+    doc_version = fields.Integer(allow_none=True)
+    requested_at = fields.DateTime(required=True)
+    finished_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+    filename = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+    sha256 = fields.String(allow_none=True)
+    status_url = fields.Method("get_status_url", dump_only=True)
+    download_url = fields.Method("get_download_url", dump_only=True, allow_none=True)
+
+    def get_status_url(self, doc) -> str:
+        return f"/api/v1/documents/{doc.id}"
+
+    def get_download_url(self, doc) -> str | None:
+        return f"/api/v1/documents/{doc.id}/download" if doc.status == "done" else None
+
+
+class SummaryRequestSchema(Schema):
+    scope = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={
+        "description": '"city", or the id of a park in your scope'})
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
