@@ -8,8 +8,18 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger(__name__)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in every URL, capped at the largest id a 32-bit column holds: a bigger
+    number is 404 like any unknown id, never an overflow in the database driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class ConfigError(RuntimeError):
@@ -18,6 +28,7 @@ class ConfigError(RuntimeError):
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = BoundedIntConverter
     load_config(app, test_config)
 
     from crm import extensions as ext
@@ -39,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from crm import i18n, security, web
     from crm.admin import init_admin
+    from crm.api.core import init_api
     from crm.auth.login import init_login
     from crm.cli import register_cli
 
@@ -48,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.register_blueprints(app)
     web.register_error_handlers(app)
     init_admin(app)
+    init_api(app)
     register_cli(app)
     return app
 

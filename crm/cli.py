@@ -97,6 +97,56 @@ def set_password_command(username, password):
     click.echo(f"Password of {username} changed.")
 
 
+token_cli = AppGroup("token", help="Personal API tokens.")
+crm_cli.add_command(token_cli)
+
+
+@token_cli.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def token_create_command(username, name):
+    """Create an API token for USERNAME and print it (it is shown only this once)."""
+    from crm.api.tokens import create_token
+    from crm.auth.services import find_by_username
+
+    user = find_by_username(username)
+    if user is None or not user.active:
+        raise click.ClickException(f"no active user {username!r}")
+    token, secret = create_token(user, name)
+    db.session.commit()
+    click.echo(secret)
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke_command(token_id):
+    """Revoke the API token with this id (takes effect at once)."""
+    from crm.api.models import ApiToken
+    from crm.api.tokens import revoke
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"no token {token_id}")
+    revoke(token)
+    db.session.commit()
+    click.echo(f"Token {token_id} ({token.prefix}…) revoked.")
+
+
+@token_cli.command("list")
+@click.argument("username")
+def token_list_command(username):
+    """List USERNAME's API tokens."""
+    from crm.api.tokens import tokens_of
+    from crm.auth.services import find_by_username
+
+    user = find_by_username(username)
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    for token in tokens_of(user):
+        state = "revoked" if token.revoked_at else "active"
+        click.echo(f"{token.id:>5}  {token.prefix}…  {state:<8}  {token.name}")
+
+
 @crm_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run RQ's scheduler in this worker.")

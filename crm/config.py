@@ -52,6 +52,11 @@ SLA_WARNING_WORKDAYS = 2
 # The base URL printed into PDFs (QR codes) and notifications.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
+# JSON API (/api/v1): requests per token, body size, page size.
+RATELIMIT_API = "600 per minute"
+API_MAX_BODY_BYTES = 256 * 1024
+API_MAX_PAGE_SIZE = 100
+
 # PDFs (service orders, summaries): built by RQ workers from the "pdf" queue, stored in the
 # database.  Seconds unless said otherwise.
 PDF_JOB_TIMEOUT = 120  # RQ stops a build that takes longer (then it is retried)

@@ -121,6 +121,21 @@ def build_document(document_id: int) -> dict:
     return {"document": document_id, "attempt": attempt, "stored": stored, "size": len(pdf)}
 
 
+def submit_document(requested) -> None:
+    """After a document request (crm.documents.services.request_*): commit it, then hand it
+    to the queue.  The row is committed first so the worker always finds it; with Redis down
+    it stays queued and recovery sends it later.  The request's one commit point (web or API)."""
+    from crm.documents import services
+
+    doc = requested.document
+    send = services.should_send(requested)
+    leased = (doc.id, doc.job_id)
+    db.session.commit()
+    if send:
+        services.send_to_queue([leased])
+        db.session.commit()
+
+
 def recover_documents() -> dict:
     """Send again the PDF requests lost on the way (Redis down, worker killed); periodic."""
     from crm.documents import services

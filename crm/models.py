@@ -12,3 +12,4 @@ from crm.milestones.models import (  # noqa: F401
 from crm.documents.models import GeneratedDocument  # noqa: F401
 from crm.notifications.models import Notification  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401
+from crm.api.models import ApiToken  # noqa: F401

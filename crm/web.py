@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Flask, jsonify, render_template, request, url_for
+from flask import Flask, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -70,12 +70,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _error_page(status: int, title: str, message: str):
+def _error_page(status: int, title: str, message: str, error=None):
     if wants_json():
-        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 409: "conflict", 413: "too_large",
-                429: "rate_limited"}.get(status, "error")
-        return jsonify(error={"code": code, "message": message, "fields": {}}), status
+        from crm.api.errors import error_response, from_http_exception
+
+        if error is not None and hasattr(error, "code"):
+            return from_http_exception(error, message)
+        return error_response(status, message)
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
@@ -100,9 +101,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error):
         if error.code not in messages:
+            if wants_json():
+                return _error_page(error.code or 500, error.name, error.description, error)
             return error
         title, message = messages[error.code]()
-        return _error_page(error.code, title, message)
+        return _error_page(error.code, title, message, error)
 
     @app.errorhandler(500)
     def _server_error(error):

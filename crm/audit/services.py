@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, object_session
 from crm.audit.models import AuditEvent
 
 # Columns never written to the trail: secrets, blobs and bookkeeping.
-_SKIPPED = {"password_hash", "session_token", "content", "version", "updated_at", "created_at"}
-_SECRET = {"password_hash", "session_token"}
+_SKIPPED = {"password_hash", "session_token", "token_hash", "content", "version", "updated_at", "created_at"}
+_SECRET = {"password_hash", "session_token", "token_hash"}
 
 _TAGS_KEY = "audit_tags"
 ACTOR_KEY = "audit_actor_id"

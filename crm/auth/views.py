@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.auth import services
-from crm.auth.forms import ChangePasswordForm, LoginForm
+from crm.auth.forms import ChangePasswordForm, LoginForm, TokenForm
 from crm.extensions import db, limiter
 from crm.security import is_safe_next, verify_password
 
@@ -57,6 +57,44 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _render_profile(form=None, token_form=None, new_secret=None):
+    from crm.api.tokens import tokens_of
+
+    return render_template("auth/profile.html", form=form or ChangePasswordForm(formdata=None),
+                           token_form=token_form or TokenForm(formdata=None),
+                           tokens=tokens_of(current_user), new_secret=new_secret)
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():
+    from crm.api.tokens import create_token as create
+
+    token_form = TokenForm()
+    if not token_form.validate_on_submit():
+        return _render_profile(token_form=token_form), 422
+    _, secret = create(current_user, token_form.name.data)
+    db.session.commit()
+    # Shown in this response only: never stored in clear, never put in the (signed, readable)
+    # session cookie.
+    return _render_profile(new_secret=secret)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    from crm.api.models import ApiToken
+    from crm.api.tokens import revoke
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    revoke(token)
+    db.session.commit()
+    flash(_("The API token was revoked."), "success")
+    return redirect(url_for("auth.profile"))
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
@@ -71,7 +109,7 @@ def profile():
             login_user(current_user._get_current_object())
             flash(_("Password changed. Your other sessions have been logged out."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    return _render_profile(form=form)
 
 
 @bp.post("/language")

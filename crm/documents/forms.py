@@ -38,10 +38,10 @@ class SummaryForm(FlaskForm):
         return None if self.scope.data == CITY else int(self.scope.data)
 
 
-def summary_form(user, park_id: int | None = None, formdata=None) -> SummaryForm:
+def summary_form(user, park_id: int | None = None, formdata=None, **form_options) -> SummaryForm:
     """The form with the scopes the user may summarise: the city (leaders, admins) and their
     parks; ``park_id`` preselects a park (dashboards)."""
-    form = SummaryForm(formdata=formdata)  # formdata None: not bound to the request
+    form = SummaryForm(formdata=formdata, **form_options)  # formdata None: not bound to the request
     choices = [(CITY, label("summary_scope", CITY))] if sees_all(user) else []
     choices += [(str(p.id), p.name) for p in visible_parks(user)]
     form.scope.choices = choices

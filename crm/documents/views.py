@@ -23,6 +23,7 @@ from crm.documents import services
 from crm.documents.forms import summary_form
 from crm.documents.models import GeneratedDocument as Doc
 from crm.extensions import db
+from crm.jobs import submit_document
 from crm.projects.models import Project
 from crm.projects.panels import register_panel
 
@@ -58,24 +59,13 @@ def _outcome_message(requested: services.Requested) -> str:
     return _("The summary is being generated.")
 
 
-def _submit(requested: services.Requested) -> None:
-    """Commit the request, then hand it to the queue (Redis down: it stays queued)."""
-    doc = requested.document
-    send = services.should_send(requested)
-    leased = (doc.id, doc.job_id)
-    db.session.commit()
-    if send:
-        services.send_to_queue([leased])
-        db.session.commit()
-
-
 @bp.post("/service-orders/<int:project_id>")
 @login_required
 def request_service_order(project_id: int):
     project = get_project_or_404(current_user, project_id, joinedload(Project.park))
     require(Action.DOCUMENT_REQUEST)
     requested = services.request_service_order(project, current_user)
-    _submit(requested)
+    submit_document(requested)
     message = _outcome_message(requested)
     if _is_htmx():
         return render_template("documents/_service_orders.html",
@@ -123,7 +113,7 @@ def request_summary():
     if park_id is not None:
         get_park_or_404(current_user, park_id)
     requested = services.request_summary(park_id, form.start.data, form.end.data, current_user)
-    _submit(requested)
+    submit_document(requested)
     flash(_outcome_message(requested), "info")
     return redirect(url_for("documents.detail", document_id=requested.document.id))
 

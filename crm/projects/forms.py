@@ -176,14 +176,18 @@ class ProjectForm(FlaskForm):
         return {name: getattr(self, name).data for name in EDITABLE_FIELDS if name in self}
 
 
-def project_form(*, parks=(), project=None, may_set_status=True, current=False) -> ProjectForm:
+def project_form(*, parks=(), project=None, may_set_status=True, current=False,
+                 formdata=None) -> ProjectForm:
     """The create form (``project`` None: park and stage chosen here) or the edit form.
 
     The edit form shows the project's values on GET, or when ``current`` is set (after a
     conflict); a submitted form reads the request only, so a missing version never passes
-    for the current one.
+    for the current one.  ``formdata`` given (the JSON API): validate exactly that data, with
+    no CSRF token (the API authenticates by bearer token, never by cookie).
     """
-    if project is not None and (current or request.method != "POST"):
+    if formdata is not None:
+        form = ProjectForm(formdata=formdata, meta={"csrf": False})
+    elif project is not None and (current or request.method != "POST"):
         form = ProjectForm(formdata=None, obj=project)
     else:
         form = ProjectForm()
@@ -246,6 +250,15 @@ def fill_log_choices(form, *, milestones, blockers) -> None:
     if "resolves" in form:
         form.resolves.choices = options(
             ((b.id, f"{b.happened_on.isoformat()} {b.text[:40]}") for b in blockers), blank="—")
+
+
+def project_log_form(project, blockers, **kwargs) -> LogForm:
+    """The log form of one project (the project is fixed): its approval items and open
+    blockers are the choices."""
+    form = LogForm(**kwargs)
+    del form.project
+    fill_log_choices(form, milestones=project.milestones, blockers=blockers)
+    return form
 
 
 class LogEditForm(LogForm):

@@ -22,7 +22,7 @@ from crm.milestones.models import Milestone
 from crm.projects import listing, progress
 from crm.projects.forms import (
     AnnotationForm, CloseBlockerForm, DeleteLogForm, LogEditForm, LogForm, fill_log_choices,
-    options,
+    options, project_log_form,
 )
 from crm.projects.models import ProgressLog, Project
 from crm.projects.views import activity_context, bp, load_project, render_detail
@@ -31,14 +31,6 @@ from crm.security import is_safe_next
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def project_log_form(project: Project, blockers, **kwargs) -> LogForm:
-    """The log form of the project page: the project is fixed."""
-    form = LogForm(**kwargs)
-    del form.project
-    fill_log_choices(form, milestones=project.milestones, blockers=blockers)
-    return form
 
 
 def _chosen_project(form: LogForm) -> Project | None:

@@ -25,7 +25,7 @@ from crm.i18n import today
 from crm.labels import label
 from crm.milestones.services import work_calendar
 from crm.projects import export, listing, progress, services, trail
-from crm.projects.forms import StageForm, project_form
+from crm.projects.forms import StageForm, project_form, project_log_form
 from crm.projects.models import INDUSTRIES, Project, ProjectStatus, Stage
 from crm.projects.panels import panels, render_context
 
@@ -121,7 +121,7 @@ def render_detail(project: Project, **extra):
     context = activity_context(project)
     registered = {panel.name for panel in panels()}
     if "log_form" not in extra and context["may_log"]:
-        extra["log_form"] = log_views.project_log_form(project, context["blockers"], formdata=None)
+        extra["log_form"] = project_log_form(project, context["blockers"], formdata=None)
     if "stage_form" not in extra and can(current_user, Action.PROJECT_STAGE):
         extra["stage_form"] = StageForm(formdata=None, version=project.version)
     return render_template(

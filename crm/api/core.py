@@ -1,0 +1,109 @@
+"""The API object, bearer-token authentication and per-token limits."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask_smorest import Api
+
+from crm.api import errors
+from crm.api.schemas import ErrorSchema
+from crm.audit.services import ACTOR_KEY
+from crm.extensions import db
+
+API_PREFIX = "/api/v1"
+# Paths under the prefix that need no token: the OpenAPI document and its reading page.
+PUBLIC_PATHS = {f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"}
+
+
+class DaibanApi(Api):
+    """flask-smorest with the API's own error shape.  Error handlers are the app's (crm/web.py
+    answers JSON under /api and HTML elsewhere), so smorest registers none of its own."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        return None
+
+
+def bearer_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def api_user():
+    """The user the current API request acts as (set by ``authenticate``)."""
+    return g.api_user
+
+
+def authenticate():
+    """Before every /api request: a valid bearer token, or 401.  Cookies never count."""
+    if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
+        return None
+    if request.path in PUBLIC_PATHS:
+        return None
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    if request.content_length and request.content_length > limit:
+        return errors.error_response(413, f"The request body is larger than {limit} bytes.")
+    from crm.api.tokens import find_active
+
+    token = find_active(bearer_secret() or "")
+    if token is None:
+        response = errors.error_response(
+            401, "A valid API token is required: send 'Authorization: Bearer <token>'.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="daiban"'
+        return response
+    g.api_user = token.user
+    g.api_token_id = token.id
+    db.session.info[ACTOR_KEY] = token.user_id
+    db.session.commit()  # last_used_at, when it changed
+    return None
+
+
+def token_rate_key() -> str:
+    """Rate-limit key: the token (hashed) when one is sent, else the client address.
+
+    Computed from the header itself because the limiter runs before authentication."""
+    import hashlib
+
+    secret = bearer_secret()
+    if secret:
+        return "api-token:" + hashlib.sha256(secret.encode()).hexdigest()[:24]
+    return f"api-addr:{request.remote_addr}"
+
+
+_LIMITED: set[str] = set()
+
+
+def init_api(app: Flask) -> DaibanApi:
+    app.config.setdefault("API_TITLE", "Daiban API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "Daiban's JSON API. Authenticate with a personal API token: "
+                                "`Authorization: Bearer <token>` (create one on your profile page "
+                                "or with `flask --app crm crm token create USER`)."},
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    })
+    app.before_request(authenticate)
+
+    from crm.api import assignments, docs, documents, logs, milestones, projects, reference
+    from crm.extensions import csrf, limiter
+
+    api = DaibanApi(app)
+    for blueprint in (reference.bp, projects.bp, milestones.bp, logs.bp, assignments.bp,
+                      documents.bp):
+        if blueprint.name not in _LIMITED:
+            # Blueprints are module objects shared by every app instance: decorate them once.
+            _LIMITED.add(blueprint.name)
+            csrf.exempt(blueprint)  # no cookie authenticates the API, so no CSRF exposure
+            limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=token_rate_key,
+                          exempt_when=lambda: not current_app.config["RATELIMIT_ENABLED"])(blueprint)
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.bp)
+    return api
