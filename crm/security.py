@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
@@ -50,8 +50,29 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def has_nul(request) -> bool:
+    """Whether the query string, form fields or JSON body carry a NUL character.
+
+    No field of ours can hold one (PostgreSQL text refuses it outright), so such a request is
+    malformed: it is answered 400 before any view sees it, rather than failing in the database.
+    """
+    if any("\x00" in v for values in request.args.listvalues() for v in values):
+        return True
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return any("\x00" in v for values in request.form.listvalues() for v in values)
+    if request.is_json:
+        body = request.get_data(cache=True)
+        return b"\x00" in body or b"\\u0000" in body
+    return False
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        if has_nul(request):
+            abort(400)
 
     @app.after_request
     def _security_headers(response):

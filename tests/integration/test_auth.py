@@ -158,3 +158,12 @@ def test_english_is_available(client, world):
     page = client.get("/").get_data(as_text=True)
     assert "My work" in page and "我的工作" not in page
     assert re.search(r'lang="en"', page)
+
+
+def test_nul_bytes_are_a_bad_request_not_a_database_error(client, world):
+    login(client, "manager_a")
+    assert client.get("/projects/?q=%00").status_code == 400
+    assert client.post("/profile", data={"current_password": "a\x00b"}).status_code == 400
+    response = client.post("/api/v1/projects", data='{"name": "\\u0000"}',
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.is_json
