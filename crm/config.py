@@ -67,3 +67,9 @@ PDF_FAILURE_TTL = 7 * 24 * 3600  # and a failed job this long, for inspection
 # flushed): recovery (at worker start and periodically) hands it to the queue again.
 PDF_STALE_SECONDS = 120
 PDF_MAX_ATTEMPTS = 6  # after this many builds of one document, recovery marks it failed
+
+# Dashboards: the leadership dashboard reads per-park rollups that a periodic job refreshes
+# every minute; a page finding them older than this (seconds) refreshes them first.
+ROLLUP_MAX_AGE_SECONDS = 300
+# Rows in each list of a dashboard (the full list is one click away).
+DASHBOARD_LIST_ROWS = 10

@@ -60,6 +60,12 @@ def today() -> dt.date:
     return dt.datetime.now(zone).date()
 
 
+def local_day_start(day: dt.date) -> dt.datetime:
+    """The first instant of ``day`` in the service's time zone (for filters on timestamps)."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return dt.datetime.combine(day, dt.time(), zone)
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
     babel.init_app(app, locale_selector=select_locale)

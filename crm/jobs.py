@@ -60,6 +60,22 @@ def sla_sweep() -> dict:
 PERIODIC_JOBS.append(("crm.jobs.sla_sweep", 600))
 
 
+def refresh_rollups() -> dict:
+    """Recompute the per-park rollups of the leadership dashboard."""
+    from crm.dashboard.rollups import refresh
+    from crm.extensions import db
+    from crm.i18n import today
+    from crm.milestones.services import work_calendar
+
+    parks = refresh(today(), work_calendar())
+    db.session.commit()
+    return {"parks": parks}
+
+
+# Every minute: the leadership dashboard shows figures at most a minute or two old.
+PERIODIC_JOBS.append(("crm.jobs.refresh_rollups", 60))
+
+
 # -- PDFs (crm/documents) ----------------------------------------------------------------------
 
 PDF_QUEUE = "pdf"

@@ -73,6 +73,17 @@ LABELS: dict[str, dict[str, object]] = {
         "missed": _l("Missed"),
         "waived": _l("Waived"),
     },
+    # The dashboards' drill-down lists of milestones.
+    "dashboard_state": {
+        "overdue": _l("Overdue"),
+        "due_soon": _l("Due within 5 working days"),
+        "due_this_week": _l("Due this week"),
+        "on_track": _l("Running on track"),
+        "paused": _l("Paused"),
+        "met": _l("Met"),
+        "missed": _l("Missed"),
+        "finished": _l("Finished"),
+    },
     "pause_reason": {
         "supplement": _l("Supplementing materials"),
         "hearing": _l("Hearing"),

@@ -13,3 +13,4 @@ from crm.documents.models import GeneratedDocument  # noqa: F401
 from crm.notifications.models import Notification  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401
 from crm.api.models import ApiToken  # noqa: F401
+from crm.dashboard.models import ParkRollup  # noqa: F401

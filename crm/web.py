@@ -17,6 +17,7 @@ from crm.auth.permissions import Action, can
 def register_blueprints(app: Flask) -> None:
     from crm.agents.views import bp as agents_bp
     from crm.auth.views import bp as auth_bp
+    from crm.dashboard.views import bp as dashboard_bp
     from crm.documents.views import bp as documents_bp
     from crm.main.views import bp as main_bp
     from crm.milestones.views import bp as milestones_bp
@@ -30,6 +31,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agents_bp)
     app.register_blueprint(milestones_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(dashboard_bp)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 
@@ -48,6 +50,8 @@ def nav_items() -> list[NavItem]:
         NavItem(_("Home"), url_for("main.home"), "/"),
         NavItem(_("Projects"), url_for("projects.index"), "/projects"),
     ]
+    if can(current_user, Action.PARK_DASHBOARD):
+        items.insert(1, NavItem(_("Dashboard"), url_for("dashboard.index"), "/dashboard"))
     if current_user.role in (Role.ADMIN, Role.LEADER, Role.PARK_MANAGER):
         items.append(NavItem(_("Staff"), url_for("agents.index"), "/parks"))
     if can(current_user, Action.SUMMARY_REQUEST):

@@ -5,6 +5,7 @@ has a ``translations`` folder (crm/<pkg>/translations), merged by Flask-Babel at
   python scripts/translations.py compile   # .po -> .mo (build output, not committed)
   python scripts/translations.py check     # list strings without a Chinese translation
   python scripts/translations.py fill < F  # F: lines "English<TAB>中文"; fills empty msgstrs
+                                           # (a plural by its singular English text)
 
 A package catalog covers crm/<pkg>/ and crm/templates/<pkg>/; the core catalog covers the rest.
 """
@@ -126,9 +127,16 @@ def fill(lines) -> int:
                 catalog = read_po(fh, locale=locale)
             changed = False
             for message in catalog:
-                if message.id and isinstance(message.id, str) and not message.string \
-                        and message.id in pairs:
-                    message.string = pairs[message.id]
+                if not message.id:
+                    continue
+                if isinstance(message.id, str):
+                    if not message.string and message.id in pairs:
+                        message.string = pairs[message.id]
+                        changed = True
+                        filled += 1
+                elif not all(message.string or ()) and message.id[0] in pairs:
+                    # A plural (ngettext): Chinese has one form, keyed by the singular.
+                    message.string = (pairs[message.id[0]],) * catalog.num_plurals
                     changed = True
                     filled += 1
             if changed:

@@ -25,6 +25,8 @@ class Action(enum.StrEnum):
     DOCUMENT_REQUEST = "document.request"
     DOCUMENT_DOWNLOAD = "document.download"
     SUMMARY_REQUEST = "summary.request"  # leadership summaries (city or park): request, download
+    PARK_DASHBOARD = "dashboard.park"  # a park's figures and lists (all its projects)
+    CITY_DASHBOARD = "dashboard.city"  # every park side by side
     ADMIN = "admin"
 
 
@@ -46,6 +48,8 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.DOCUMENT_DOWNLOAD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
                                Role.AGENT},
     Action.SUMMARY_REQUEST: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
+    Action.PARK_DASHBOARD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
+    Action.CITY_DASHBOARD: {Role.ADMIN, Role.LEADER},
     Action.ADMIN: {Role.ADMIN},
 }
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm import joinedload
 
 import reports
 from crm.agents.models import Assignment, AssignmentRole, Staff, staff_parks
+from crm.dashboard import lists
+from crm.dashboard.figures import open_blocker_condition
 from crm.extensions import db
 from crm.labels import label
 from crm.milestones import sla
@@ -26,7 +28,7 @@ from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus
 from crm.milestones.services import warning_workdays
 from crm.parks.models import Park
-from crm.projects.models import LogKind, ProgressLog, Project, ProjectStatus, Stage
+from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 
 PDF_LOCALE = "zh_Hans_CN"
 # Summaries list at most this many rows per table and count the rest.
@@ -202,43 +204,22 @@ def _workdays_saved(in_scope, start, end, calendar) -> int:
 
 def _overdue(in_scope, today):
     """Running milestones past their due date, most overdue first (oldest due date)."""
-    condition = (in_scope(Milestone.park_id), Milestone.status == MilestoneStatus.RUNNING,
-                 Milestone.due_on < today)
-    total = db.session.scalar(select(func.count()).select_from(Milestone).where(*condition))
-    owner = Staff.__table__.alias("owner")
-    lead = Staff.__table__.alias("lead")
-    rows = db.session.execute(
-        select(Project.name, Park.name, Milestone.name, Milestone.due_on,
-               func.coalesce(owner.c.name, lead.c.name))
-        .join(Project, Project.id == Milestone.project_id)
-        .join(Park, Park.id == Milestone.park_id)
-        .outerjoin(owner, owner.c.id == Milestone.owner_staff_id)
-        .outerjoin(Assignment, (Assignment.project_id == Milestone.project_id)
-                   & (Assignment.role == AssignmentRole.LEAD_AGENT)
-                   & Assignment.ended_at.is_(None))
-        .outerjoin(lead, lead.c.id == Assignment.staff_id)
-        .where(*condition)
-        .order_by(Milestone.due_on, Milestone.id).limit(SUMMARY_ROWS)
-    ).all()
+    condition = (in_scope(Milestone.park_id) & (Milestone.status == MilestoneStatus.RUNNING)
+                 & (Milestone.due_on < today))
+    total = lists.count(Milestone, condition)
+    rows = lists.milestones(condition, "overdue", limit=SUMMARY_ROWS)
     # Calendar days: a deadline missed on Friday is late on Sunday, with no working day gone.
-    listed = tuple(reports.OverdueRow(project, park, item, due, (today - due).days, who)
-                   for project, park, item, due, who in rows)
+    listed = tuple(reports.OverdueRow(r.project, r.park, r.item, r.due_on,
+                                      (today - r.due_on).days, r.responsible) for r in rows)
     return listed, total
 
 
 def _blockers(in_scope, today):
-    condition = (in_scope(ProgressLog.park_id), ProgressLog.kind == LogKind.BLOCKER,
-                 ProgressLog.resolved_at.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(ProgressLog).where(*condition))
-    rows = db.session.execute(
-        select(Project.name, Park.name, ProgressLog.happened_on, ProgressLog.text)
-        .join(Project, Project.id == ProgressLog.project_id)
-        .join(Park, Park.id == ProgressLog.park_id)
-        .where(*condition)
-        .order_by(ProgressLog.happened_on, ProgressLog.id).limit(SUMMARY_ROWS)
-    ).all()
-    listed = tuple(reports.BlockerRow(project, park, raised, (today - raised).days, text)
-                   for project, park, raised, text in rows)
+    condition = in_scope(ProgressLog.park_id)
+    total = lists.count(ProgressLog, condition & open_blocker_condition())
+    rows = lists.open_blockers(condition, limit=SUMMARY_ROWS)
+    listed = tuple(reports.BlockerRow(r.project, r.park, r.happened_on,
+                                      (today - r.happened_on).days, r.text) for r in rows)
     return listed, total
 
 

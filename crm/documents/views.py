@@ -23,6 +23,7 @@ from crm.documents import services
 from crm.documents.forms import summary_form
 from crm.documents.models import GeneratedDocument as Doc
 from crm.extensions import db
+from crm.projects.listing import parse_id
 from crm.jobs import submit_document
 from crm.projects.models import Project
 from crm.projects.panels import register_panel
@@ -97,7 +98,8 @@ def _recent_summaries():
 @login_required
 def summaries():
     require(Action.SUMMARY_REQUEST)
-    return render_template("documents/summaries.html", form=summary_form(current_user),
+    park_id = parse_id(request.args.get("park"))  # from a park's dashboard
+    return render_template("documents/summaries.html", form=summary_form(current_user, park_id),
                            documents=_recent_summaries())
 
 

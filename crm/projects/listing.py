@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager
 from crm.agents.models import Assignment, AssignmentRole, Staff, staff_parks
 from crm.auth.scope import park_condition, project_condition
 from crm.extensions import db
+from crm.i18n import local_day_start
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus
 from crm.parks.models import Park
@@ -42,6 +43,7 @@ class ProjectFilters:
     industry: str | None = None
     sla: str | None = None
     staff: int | None = None
+    since: dt.date | None = None  # created on or after (local date)
     q: str = ""
     sort: str = "created"
     desc: bool = True
@@ -54,7 +56,8 @@ class ProjectFilters:
         values = {
             "view": "mine" if self.mine else "all", "park": self.park, "stage": self.stage,
             "status": self.status, "industry": self.industry, "sla": self.sla,
-            "staff": self.staff, "q": self.q or None, "sort": self.sort,
+            "staff": self.staff, "since": self.since.isoformat() if self.since else None,
+            "q": self.q or None, "sort": self.sort,
             "dir": "desc" if self.desc else "asc",
         }
         values.update(overrides)
@@ -97,6 +100,8 @@ def parse_filters(args, *, user, park_ids: set[int], staff_ids) -> ProjectFilter
     f.sla = pick("sla", lambda v: v in SLA_FILTERS)
     staff = pick("staff", lambda v: parse_id(v) in staff_ids(f.park))
     f.staff = int(staff) if staff else None
+    since = pick("since", lambda v: _parse_date(v) is not None)
+    f.since = _parse_date(since) if since else None
     f.q = " ".join((args.get("q") or "").split())[:MAX_SEARCH]
     f.sort = pick("sort", lambda v: v in SORTS) or "created"
     direction = pick("dir", lambda v: v in ("asc", "desc"))
@@ -104,6 +109,14 @@ def parse_filters(args, *, user, park_ids: set[int], staff_ids) -> ProjectFilter
     page = pick("page", lambda v: parse_id(v) is not None)
     f.page = int(page) if page else 1
     return f
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
 
 
 # -- per-row figures (correlated subqueries) ----------------------------------------------
@@ -161,6 +174,8 @@ def filtered(user, f: ProjectFilters, today: dt.date, soon_before: dt.date) -> S
         query = query.where(Project.industry == f.industry)
     if f.staff:
         query = query.where(_serves(f.staff))
+    if f.since:
+        query = query.where(Project.created_at >= local_day_start(f.since))
     if f.sla == "overdue":
         query = query.where(_running(Milestone.due_on < today))
     elif f.sla == "due_soon":

@@ -35,7 +35,7 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 PARAMETERS = {
     "view": _l("View"), "park": _l("Park"), "stage": _l("Stage"), "status": _l("Status"),
     "industry": _l("Industry"), "sla": _l("Deadlines"), "staff": _l("Staff"),
-    "sort": _l("Sort order"), "dir": _l("Sort order"), "page": _l("Page"),
+    "since": _l("Created since"), "sort": _l("Sort order"), "dir": _l("Sort order"), "page": _l("Page"),
 }
 
 

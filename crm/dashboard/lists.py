@@ -1,0 +1,160 @@
+"""The dashboards' lists and the drill-down lists behind every figure.
+
+Each list is one query (rows with their project, park and responsible person joined in), cut
+to a page; ``where`` is any SQL condition on milestones or logs (the viewer's scope, a park,
+a slice).  The PDF summary uses the same queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from crm.agents.models import Assignment, AssignmentRole, Staff
+from crm.auth.models import User
+from crm.dashboard.figures import (
+    PAUSED, RUNNING, Slice, due_soon_bounds, finished_condition, open_blocker_condition,
+)
+from crm.extensions import db
+from crm.milestones.calendar import WorkCalendar
+from crm.milestones.models import Milestone
+from crm.parks.models import Park
+from crm.projects.models import ProgressLog, Project
+
+# Drill-down lists of milestones, by the figure they count.
+MILESTONE_STATES = ("overdue", "due_soon", "due_this_week", "on_track", "paused", "met",
+                    "missed", "finished")
+
+
+class MilestoneRow(NamedTuple):
+    milestone_id: int
+    project_id: int
+    project: str
+    park: str
+    item: str
+    stage: str
+    status: str
+    outcome: str | None
+    due_on: dt.date | None
+    completed_on: dt.date | None
+    workdays_used: int | None
+    statutory_value: int | None
+    statutory_unit: str
+    responsible: str | None  # the milestone's owner, else the project's lead agent
+
+
+class LogRow(NamedTuple):
+    log_id: int
+    project_id: int
+    project: str
+    park: str
+    kind: str
+    happened_on: dt.date
+    text: str
+    author: str | None
+    created_at: dt.datetime
+
+
+def milestone_state_condition(state: str, today: dt.date, calendar: WorkCalendar,
+                              period_days: int):
+    start, soon_end = due_soon_bounds(today, calendar)
+    running = Milestone.status == RUNNING
+    week_end = today + dt.timedelta(days=6 - today.weekday())
+    return {
+        "overdue": lambda: running & (Milestone.due_on < today),
+        "due_soon": lambda: running & (Milestone.due_on >= start) & (Milestone.due_on < soon_end),
+        "due_this_week": lambda: running & Milestone.due_on.between(today, week_end),
+        "on_track": lambda: running & (Milestone.due_on >= soon_end),
+        "paused": lambda: Milestone.status == PAUSED,
+        "met": lambda: finished_condition(today, period_days) & (Milestone.outcome == "met"),
+        "missed": lambda: finished_condition(today, period_days) & (Milestone.outcome == "missed"),
+        "finished": lambda: finished_condition(today, period_days),
+    }[state]()
+
+
+def _milestone_order(state: str):
+    if state in ("met", "missed", "finished"):
+        return (Milestone.completed_on.desc(), Milestone.id.desc())
+    if state == "paused":
+        return (Milestone.updated_at, Milestone.id)
+    return (Milestone.due_on, Milestone.id)
+
+
+def milestones(condition, state: str, *, limit: int, offset: int = 0,
+               slice_: Slice | None = None) -> list[MilestoneRow]:
+    """Milestones matching ``condition`` (a state condition and the scope), most urgent first:
+    overdue by working days overdue (oldest due date first), finished newest first."""
+    owner = aliased(Staff)
+    lead = aliased(Staff)
+    query = (
+        select(Milestone.id, Milestone.project_id, Project.name, Park.short_name, Milestone.name,
+               Milestone.stage, Milestone.status, Milestone.outcome, Milestone.due_on,
+               Milestone.completed_on, Milestone.workdays_used, Milestone.statutory_value,
+               Milestone.statutory_unit, func.coalesce(owner.name, lead.name))
+        .join(Project, Project.id == Milestone.project_id)
+        .join(Park, Park.id == Milestone.park_id)
+        .outerjoin(owner, owner.id == Milestone.owner_staff_id)
+        .outerjoin(Assignment, (Assignment.project_id == Milestone.project_id)
+                   & (Assignment.role == AssignmentRole.LEAD_AGENT.value)
+                   & Assignment.ended_at.is_(None))
+        .outerjoin(lead, lead.id == Assignment.staff_id)
+        .where(condition)
+        .order_by(*_milestone_order(state)).limit(limit).offset(offset)
+    )
+    if slice_ is not None:
+        query = _sliced(query, slice_, Milestone.park_id)
+    return [MilestoneRow(*row) for row in db.session.execute(query)]
+
+
+def count(model, condition, slice_: Slice | None = None) -> int:
+    query = select(func.count()).select_from(model).where(condition)
+    if slice_ is not None:
+        if slice_.park_id is not None:
+            query = query.where(model.park_id == slice_.park_id)
+        if slice_.filters_projects:
+            query = query.join(Project, Project.id == model.project_id).where(
+                *slice_.project_conditions())
+    return db.session.scalar(query) or 0
+
+
+def _sliced(query, slice_: Slice, park_column):
+    """A list query (which already joins projects) limited to the slice."""
+    if slice_.park_id is not None:
+        query = query.where(park_column == slice_.park_id)
+    return query.where(*slice_.project_conditions())
+
+
+def logs(condition, *, order, limit: int, offset: int = 0,
+         slice_: Slice | None = None) -> list[LogRow]:
+    """Progress logs matching ``condition`` with their project, park and author."""
+    author = func.coalesce(Staff.name, User.display_name)
+    query = (
+        select(ProgressLog.id, ProgressLog.project_id, Project.name, Park.short_name,
+               ProgressLog.kind, ProgressLog.happened_on, ProgressLog.text, author,
+               ProgressLog.created_at)
+        .join(Project, Project.id == ProgressLog.project_id)
+        .join(Park, Park.id == ProgressLog.park_id)
+        .outerjoin(User, User.id == ProgressLog.author_id)
+        .outerjoin(Staff, Staff.id == User.staff_id)
+        .where(condition).order_by(*order).limit(limit).offset(offset)
+    )
+    if slice_ is not None:
+        query = _sliced(query, slice_, ProgressLog.park_id)
+    return [LogRow(*row) for row in db.session.execute(query)]
+
+
+def open_blockers(condition, *, limit: int, offset: int = 0,
+                  slice_: Slice | None = None) -> list[LogRow]:
+    """Open blockers, oldest first."""
+    return logs(open_blocker_condition() & condition,
+                order=(ProgressLog.happened_on, ProgressLog.id), limit=limit, offset=offset,
+                slice_=slice_)
+
+
+def recent_activity(condition, *, limit: int, slice_: Slice | None = None) -> list[LogRow]:
+    return logs(condition, order=(ProgressLog.created_at.desc(), ProgressLog.id.desc()),
+                limit=limit, slice_=slice_)
+

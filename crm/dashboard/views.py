@@ -1,0 +1,161 @@
+"""Dashboards: a park's (park managers; admins and leaders pick any park), the city's
+(leadership), and the drill-down lists behind their figures."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from crm.auth.permissions import Action, require
+from crm.auth.scope import park_condition, sees_all, visible_parks
+from crm.dashboard import charts, lists, rollups, services
+from crm.dashboard.figures import PERIODS, open_blocker_condition, trend_months
+from crm.extensions import db
+from crm.i18n import today
+from crm.milestones.models import Milestone
+from crm.milestones.services import work_calendar
+from crm.parks.models import Park
+from crm.projects.listing import parse_id
+from crm.projects.models import INDUSTRIES, ProgressLog, Stage
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+DRILL_PAGE = 50
+
+
+def _visible_park(park_id: int) -> Park:
+    park = db.session.scalar(select(Park).where(Park.id == park_id, park_condition(current_user)))
+    if park is None:
+        abort(404)
+    return park
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The viewer's dashboard: the city for leadership, their first park for a manager;
+    ``?park=ID`` (the park picker) goes to that park's."""
+    chosen = parse_id(request.args.get("park"))
+    if chosen is not None:
+        return redirect(url_for(".park", park_id=chosen))
+    if sees_all(current_user):
+        return redirect(url_for(".city"))
+    require(Action.PARK_DASHBOARD)
+    parks = visible_parks(current_user)
+    if not parks:
+        abort(404)
+    return redirect(url_for(".park", park_id=parks[0].id))
+
+
+@bp.get("/parks/<int:park_id>")
+@login_required
+def park(park_id: int):
+    park = _visible_park(park_id)
+    require(Action.PARK_DASHBOARD)
+    filters = services.parse_filters(request.args)
+    day, calendar = today(), work_calendar()
+    board = services.park_dashboard(park.id, filters, day, calendar)
+    chart_data = {
+        "stages": charts.stage_funnel(board.figures),
+        "milestones": charts.milestone_states(board.figures),
+        "trend": charts.monthly_trend(board.figures, board.months),
+    }
+    return render_template(
+        "dashboard/park.html", park=park, parks=visible_parks(current_user), board=board,
+        f=board.figures, filters=filters, charts=chart_data, stages=list(Stage),
+        industries=INDUSTRIES, periods=PERIODS, today=day)
+
+
+@bp.get("/city")
+@login_required
+def city():
+    require(Action.CITY_DASHBOARD)
+    day, calendar = today(), work_calendar()
+    figures = rollups.city(park_condition(current_user), day, calendar)
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in services.CITY_SORTS else "name"
+    descending = request.args.get("dir", "asc" if sort == "name" else "desc") == "desc"
+    parks = services.sort_parks(figures.parks, sort, descending)
+    months = trend_months(day)
+    chart_data = {
+        "stages": charts.stage_funnel(figures.total),
+        "compliance": charts.park_compliance(figures.parks),
+        "trend": charts.monthly_trend(figures.total, months),
+    }
+    return render_template(
+        "dashboard/city.html", city=figures, f=figures.total, parks=parks, sort=sort,
+        descending=descending, charts=chart_data, stages=list(Stage), months=months,
+        lists=services.city_lists(lambda column: park_condition(current_user, column), day,
+                                  calendar),
+        today=day)
+
+
+@bp.post("/city/refresh")
+@login_required
+def refresh_city():
+    require(Action.CITY_DASHBOARD)
+    rollups.refresh(today(), work_calendar())
+    db.session.commit()
+    flash(_("The park figures were recomputed just now."), "success")
+    return redirect(url_for(".city"), code=303)
+
+
+def _drill_scope():
+    """The park of a drill-down list (None: every park in the viewer's scope)."""
+    require(Action.PARK_DASHBOARD)
+    raw = request.args.get("park")
+    if raw in (None, ""):
+        if not sees_all(current_user):
+            abort(404)
+        return None
+    park_id = parse_id(raw)
+    if park_id is None:
+        abort(404)
+    return _visible_park(park_id)
+
+
+def _page() -> int:
+    return parse_id(request.args.get("page")) or 1
+
+
+@bp.get("/milestones")
+@login_required
+def milestones():
+    park = _drill_scope()
+    filters = services.parse_filters(request.args)
+    state = request.args.get("state", "overdue")
+    if state not in lists.MILESTONE_STATES:
+        filters.cleared.append("state")
+        state = "overdue"
+    day, calendar = today(), work_calendar()
+    slice_ = filters.slice(park.id if park else None)
+    condition = (lists.milestone_state_condition(state, day, calendar, filters.period)
+                 & park_condition(current_user, Milestone.park_id))
+    page = _page()
+    rows = lists.milestones(condition, state, limit=DRILL_PAGE, offset=(page - 1) * DRILL_PAGE,
+                            slice_=slice_)
+    total = lists.count(Milestone, condition, slice_)
+    overdue_days = {r.milestone_id: calendar.workdays_between(r.due_on, day)
+                    for r in rows if r.due_on is not None and r.due_on < day}
+    return render_template(
+        "dashboard/milestones.html", park=park, state=state, states=lists.MILESTONE_STATES,
+        rows=rows, total=total, page=page, page_size=DRILL_PAGE, filters=filters,
+        overdue_days=overdue_days, today=day)
+
+
+@bp.get("/blockers")
+@login_required
+def blockers():
+    park = _drill_scope()
+    filters = services.parse_filters(request.args)
+    slice_ = filters.slice(park.id if park else None)
+    condition = park_condition(current_user, ProgressLog.park_id)
+    page = _page()
+    rows = lists.open_blockers(condition, limit=DRILL_PAGE, offset=(page - 1) * DRILL_PAGE,
+                               slice_=slice_)
+    total = lists.count(ProgressLog, condition & open_blocker_condition(), slice_)
+    return render_template(
+        "dashboard/blockers.html", park=park, rows=rows, total=total, page=page,
+        page_size=DRILL_PAGE, filters=filters, today=today())
