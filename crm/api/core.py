@@ -92,12 +92,14 @@ def init_api(app: Flask) -> DaibanApi:
     })
     app.before_request(authenticate)
 
-    from crm.api import assignments, docs, documents, logs, milestones, projects, reference
+    from crm.api import (
+        assignments, dashboard, docs, documents, logs, milestones, projects, reference,
+    )
     from crm.extensions import csrf, limiter
 
     api = DaibanApi(app)
     for blueprint in (reference.bp, projects.bp, milestones.bp, logs.bp, assignments.bp,
-                      documents.bp):
+                      documents.bp, dashboard.bp):
         if blueprint.name not in _LIMITED:
             # Blueprints are module objects shared by every app instance: decorate them once.
             _LIMITED.add(blueprint.name)

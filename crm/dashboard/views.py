@@ -6,10 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from crm.auth.permissions import Action, require
-from crm.auth.scope import park_condition, sees_all, visible_parks
+from crm.auth.scope import get_park_or_404, park_condition, sees_all, visible_parks
 from crm.dashboard import charts, lists, rollups, services
 from crm.dashboard.figures import PERIODS, open_blocker_condition, trend_months
 from crm.extensions import db
@@ -26,10 +25,7 @@ DRILL_PAGE = 50
 
 
 def _visible_park(park_id: int) -> Park:
-    park = db.session.scalar(select(Park).where(Park.id == park_id, park_condition(current_user)))
-    if park is None:
-        abort(404)
-    return park
+    return get_park_or_404(current_user, park_id)
 
 
 @bp.get("/")

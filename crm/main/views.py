@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select, text
 
 from crm.agents.models import Assignment
 from crm.auth.models import Role
 from crm.auth.scope import park_condition, project_condition
+from crm.dashboard import lists
+from crm.dashboard.figures import DEFAULT_PERIOD
 from crm.extensions import db
 from crm.i18n import today
 from crm.milestones.models import Milestone, MilestoneStatus
+from crm.milestones.services import work_calendar
 from crm.parks.models import Park
 from crm.projects.models import LogKind, ProgressLog, Project, ProjectStatus, Stage
 
@@ -38,27 +41,28 @@ def home():
 
 
 def _staff_home() -> dict:
-    """An agent's or consultant's day: their projects, deadlines at risk, open blockers."""
-    scope = project_condition(current_user)
+    """An agent's or consultant's day: my milestones overdue and due soon, my open blockers,
+    my projects, the quick log form.  A constant number of queries."""
+    day, calendar = today(), work_calendar()
+    rows = current_app.config["DASHBOARD_LIST_ROWS"]
+    mine = project_condition(current_user, Milestone.project_id, Milestone.park_id)
+
+    def state(name):
+        return lists.milestone_state_condition(name, day, calendar, DEFAULT_PERIOD) & mine
+
+    overdue = [(row, calendar.workdays_between(row.due_on, day))
+               for row in lists.milestones(state("overdue"), "overdue", limit=rows)]
+    due_soon = lists.milestones(state("due_soon"), "due_soon", limit=rows)
+    counts = {name: lists.count(Milestone, state(name)) for name in ("overdue", "due_soon")}
+    my_logs = project_condition(current_user, ProgressLog.project_id, ProgressLog.park_id)
+    blockers = lists.open_blockers(my_logs, limit=rows)
     projects = db.session.scalars(
-        select(Project).where(scope, Project.status == ProjectStatus.ACTIVE)
+        select(Project).where(project_condition(current_user),
+                              Project.status == ProjectStatus.ACTIVE)
         .order_by(Project.stage_changed_at.desc()).limit(50)
     ).all()
-    at_risk = db.session.execute(
-        select(Milestone, Project.name)
-        .join(Project, Project.id == Milestone.project_id)
-        .where(project_condition(current_user, Milestone.project_id, Milestone.park_id),
-               Milestone.status == MilestoneStatus.RUNNING, Milestone.due_on.is_not(None))
-        .order_by(Milestone.due_on).limit(10)
-    ).all()
-    blockers = db.session.execute(
-        select(ProgressLog, Project.name)
-        .join(Project, Project.id == ProgressLog.project_id)
-        .where(project_condition(current_user, ProgressLog.project_id, ProgressLog.park_id),
-               ProgressLog.kind == LogKind.BLOCKER, ProgressLog.resolved_at.is_(None))
-        .order_by(ProgressLog.created_at).limit(20)
-    ).all()
-    return {"projects": projects, "at_risk": at_risk, "blockers": blockers, "today": today()}
+    return {"projects": projects, "overdue": overdue, "due_soon": due_soon, "counts": counts,
+            "blockers": blockers, "today": day}
 
 
 def _overview() -> dict:

@@ -1,0 +1,146 @@
+"""Dashboard figures: one park's (live) and the city's (per-park rollups, at most a few
+minutes old), the same numbers as the dashboards in the web UI."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from crm.api.core import api_user
+from crm.api.projects import require
+from crm.auth.permissions import Action
+from crm.auth.scope import get_park_or_404, park_condition
+from crm.dashboard import rollups
+from crm.dashboard.figures import DEFAULT_PERIOD, PERIODS, ParkFigures, compute, trend_months
+from crm.dashboard.services import Filters
+from crm.i18n import today
+from crm.milestones.services import work_calendar
+from crm.projects.models import INDUSTRIES, Stage
+
+bp = Blueprint("api_dashboard", __name__, url_prefix="/api/v1/dashboard",
+               description="Dashboard figures of a park and of the city.")
+
+
+class StageFigureSchema(Schema):
+    stage = fields.String(required=True)
+    active_projects = fields.Integer(required=True)
+    investment = fields.Integer(required=True, metadata={"description": "万元"})
+
+
+class StageDaysSchema(Schema):
+    stage = fields.String(required=True)
+    finished = fields.Integer(required=True)
+    average_workdays_used = fields.Float(required=True, allow_none=True)
+    average_workdays_committed = fields.Float(required=True, allow_none=True)
+
+
+class MonthSchema(Schema):
+    month = fields.String(required=True, metadata={"example": "2026-11"})
+    new_projects = fields.Integer(required=True)
+    met = fields.Integer(required=True)
+    missed = fields.Integer(required=True)
+
+
+class FiguresSchema(Schema):
+    active_projects = fields.Integer(required=True)
+    investment = fields.Integer(required=True, metadata={"description": "active projects, 万元"})
+    new_this_month = fields.Integer(required=True)
+    milestones_overdue = fields.Integer(required=True)
+    milestones_due_soon = fields.Integer(required=True,
+                                         metadata={"description": "within 5 working days"})
+    milestones_on_track = fields.Integer(required=True)
+    milestones_paused = fields.Integer(required=True)
+    milestones_met = fields.Integer(required=True, metadata={"description": "in the period"})
+    milestones_missed = fields.Integer(required=True, metadata={"description": "in the period"})
+    compliance_pct = fields.Float(required=True, allow_none=True,
+                                  metadata={"description": "met ÷ finished in the period, %"})
+    workdays_saved = fields.Integer(required=True,
+                                    metadata={"description": "against statutory limits"})
+    open_blockers = fields.Integer(required=True)
+    unassigned_projects = fields.Integer(required=True)
+    stages = fields.List(fields.Nested(StageFigureSchema), required=True)
+    stage_workdays = fields.List(fields.Nested(StageDaysSchema), required=True)
+    months = fields.List(fields.Nested(MonthSchema), required=True)
+
+
+class ParkFiguresSchema(Schema):
+    park_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    short_name = fields.String(required=True)
+    as_of = fields.Date(required=True)
+    period_days = fields.Integer(required=True)
+    figures = fields.Nested(FiguresSchema, required=True)
+
+
+class CityFiguresSchema(Schema):
+    as_of = fields.Date(required=True)
+    computed_at = fields.DateTime(required=True, allow_none=True,
+                                  metadata={"description": "when the oldest park rollup was made"})
+    period_days = fields.Integer(required=True)
+    figures = fields.Nested(FiguresSchema, required=True)
+    parks = fields.List(fields.Nested(ParkFiguresSchema), required=True)
+
+
+class ParkArgsSchema(Schema):
+    period = fields.Integer(load_default=DEFAULT_PERIOD, validate=validate.OneOf(PERIODS),
+                            metadata={"description": "days back for met / missed / saved"})
+    stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
+    industry = fields.String(validate=validate.OneOf(INDUSTRIES))
+
+
+def figures_payload(f: ParkFigures, months: list[str]) -> dict:
+    return {
+        "active_projects": f.active_projects, "investment": f.investment,
+        "new_this_month": f.new_this_month, "milestones_overdue": f.overdue,
+        "milestones_due_soon": f.due_soon, "milestones_on_track": f.on_track,
+        "milestones_paused": f.paused, "milestones_met": f.met, "milestones_missed": f.missed,
+        "compliance_pct": f.compliance_pct, "workdays_saved": f.workdays_saved,
+        "open_blockers": f.open_blockers, "unassigned_projects": f.unassigned,
+        "stages": [{"stage": s.value, "active_projects": f.stages.get(s.value, [0, 0])[0],
+                    "investment": f.stages.get(s.value, [0, 0])[1]} for s in Stage],
+        "stage_workdays": [{"stage": stage, "finished": d.finished,
+                            "average_workdays_used": d.average_used,
+                            "average_workdays_committed": d.average_committed}
+                           for stage, d in sorted(f.stage_days.items())],
+        "months": [{"month": m, "new_projects": v[0], "met": v[1], "missed": v[2]}
+                   for m in months for v in [f.months.get(m, [0, 0, 0])]],
+    }
+
+
+@bp.route("/parks/<int:park_id>")
+class ParkDashboard(MethodView):
+    @bp.arguments(ParkArgsSchema, location="query")
+    @bp.response(200, ParkFiguresSchema)
+    def get(self, args, park_id):
+        """A park's figures, computed now (park managers of the park, leaders, admins)."""
+        user = api_user()
+        park = get_park_or_404(user, park_id)
+        require(Action.PARK_DASHBOARD)
+        day = today()
+        filters = Filters(stage=args.get("stage"), industry=args.get("industry"),
+                          period=args["period"])
+        figures = compute(filters.slice(park.id), day, work_calendar()).get(park.id, ParkFigures())
+        return {"park_id": park.id, "name": park.name, "short_name": park.short_name,
+                "as_of": day, "period_days": filters.period,
+                "figures": figures_payload(figures, trend_months(day))}
+
+
+@bp.route("/city")
+class CityDashboard(MethodView):
+    @bp.response(200, CityFiguresSchema)
+    def get(self):
+        """Every park's figures and the city's sum (leaders, admins), from rollups at most a
+        few minutes old."""
+        user = api_user()
+        require(Action.CITY_DASHBOARD)
+        day = today()
+        city = rollups.city(park_condition(user), day, work_calendar())
+        months = trend_months(day)
+        return {
+            "as_of": day, "computed_at": city.computed_at, "period_days": city.period_days,
+            "figures": figures_payload(city.total, months),
+            "parks": [{"park_id": p.park_id, "name": p.name, "short_name": p.short_name,
+                       "as_of": day, "period_days": city.period_days,
+                       "figures": figures_payload(p.figures, months)} for p in city.parks],
+        }
