@@ -77,7 +77,7 @@ LABELS: dict[str, dict[str, object]] = {
     "dashboard_state": {
         "overdue": _l("Overdue"),
         "due_soon": _l("Due within 5 working days"),
-        "due_this_week": _l("Due this week"),
+        "due_this_week": _l("Due in the next 7 days"),
         "on_track": _l("Running on track"),
         "paused": _l("Paused"),
         "met": _l("Met"),

@@ -62,7 +62,7 @@ def milestone_state_condition(state: str, today: dt.date, calendar: WorkCalendar
                               period_days: int):
     start, soon_end = due_soon_bounds(today, calendar)
     running = Milestone.status == RUNNING
-    week_end = today + dt.timedelta(days=6 - today.weekday())
+    week_end = today + dt.timedelta(days=6)  # "this week": the next seven days, today included
     return {
         "overdue": lambda: running & (Milestone.due_on < today),
         "due_soon": lambda: running & (Milestone.due_on >= start) & (Milestone.due_on < soon_end),
