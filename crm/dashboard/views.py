@@ -99,17 +99,20 @@ def refresh_city():
 
 
 def _drill_scope():
-    """The park of a drill-down list (None: every park in the viewer's scope)."""
-    require(Action.PARK_DASHBOARD)
+    """The park of a drill-down list (None: every park; leadership only).  A park outside
+    the viewer's scope is 404 before the role is checked (403), as everywhere."""
     raw = request.args.get("park")
     if raw in (None, ""):
+        require(Action.PARK_DASHBOARD)
         if not sees_all(current_user):
             abort(404)
         return None
     park_id = parse_id(raw)
     if park_id is None:
         abort(404)
-    return _visible_park(park_id)
+    park = _visible_park(park_id)
+    require(Action.PARK_DASHBOARD)
+    return park
 
 
 def _page() -> int:
