@@ -203,26 +203,37 @@ class ProjectRows:
             if s < k:
                 accepted = min(self.calendar.add_workdays(
                     tl.entries[s], 1 + rng.randrange(4) + pos * rng.randrange(10)), last_day)
-            else:
-                accepted = self._accepted_lately(tl, item, pos)
+            finished = s < k
+            if s == k:
+                last_of_stage = n + 1 == len(plan) or stage_of[n + 1] != s
+                accepted, finished = self._accepted_lately(tl, item, pos, last_of_stage)
                 if accepted is None:
                     continue  # not filed yet
             row["accepted_on"] = accepted
             pauses = self._pauses(accepted, last_day, tl.status if s == k else None)
-            last_of_stage = n + 1 == len(plan) or stage_of[n + 1] != s
-            self.drafts.append((row, pauses, s == k, last_of_stage, last_day))
+            self.drafts.append((row, pauses, s == k, finished, last_day))
             started.append((row["id"], accepted))
         return started
 
-    def _accepted_lately(self, tl: Timeline, item, pos: int) -> dt.date | None:
-        """A current-stage item: filed up to a third past its limit before ``until`` (so some
-        are overdue, most not), or not filed yet."""
+    def _accepted_lately(self, tl: Timeline, item, pos: int, last_of_stage: bool) -> tuple:
+        """A current-stage item: (acceptance day or None when not filed yet, finished?).
+
+        Some of the stage's items are finished already (never the last one: the stage would
+        have moved on), about one in ten is overdue, the rest run with time left."""
         cal, rng = self.calendar, self.rng
         room = cal.workdays_between(tl.entries[tl.stage], tl.until)
         if room < 1 or (pos and rng.random() < 0.25):
-            return None
+            return None, False
         limit = sla.limit_in_workdays(tl.until, item.committed_limit, item.committed_unit, cal)
-        return cal.add_workdays(tl.entries[tl.stage], room - min(room, rng.randint(1, limit + limit // 3 + 2)))
+        roll = rng.random()
+        finished = roll < 0.3 and not last_of_stage
+        if finished:
+            back = limit + rng.randint(1, 20)
+        elif roll >= 0.9:
+            back = limit + rng.randint(1, 8)  # overdue
+        else:
+            back = rng.randint(0, limit - 1)  # due today or later
+        return cal.add_workdays(tl.entries[tl.stage], room - min(room, back)), finished
 
     def _pauses(self, accepted: dt.date, last_day: dt.date, current_status: str | None) -> list:
         """Clock stops: closed ones (补正 and the like); open ones only in the current stage."""
@@ -247,9 +258,9 @@ class ProjectRows:
         dues = sla.due_dates_bulk(
             ((row["accepted_on"], row["limit_value"], row["limit_unit"], [p[:2] for p in pauses])
              for row, pauses, *_ in closed), cal)
-        for (row, pauses, current, last_of_stage, last_day), due in zip(closed, dues):
+        for (row, pauses, current, finished, last_day), due in zip(closed, dues):
             row["due_provisional"] = cal.range_provisional(row["accepted_on"], due)
-            if not current or (due < last_day and not last_of_stage and rng.random() < 0.8):
+            if not current or (finished and due < last_day):
                 self._done(row, [p[:2] for p in pauses], due, last_day)
             else:
                 row.update(status="running", due_on=due)
