@@ -47,6 +47,11 @@ def test_generated_city_follows_the_rules(app):
         assert set(s.scalars(select(Milestone.status).distinct())) >= {"pending", "running", "paused", "done"}
         assert set(s.scalars(select(Milestone.outcome).where(Milestone.outcome.is_not(None)).distinct())) == {
             "met", "missed"}
+        # Deadlines at risk exist but are the exception, as in a real pipeline.
+        running = s.scalars(select(Milestone.due_on).join(Project).where(
+            Project.id.in_(new), Project.status == "active", Milestone.status == "running")).all()
+        overdue = sum(due < TODAY for due in running)
+        assert 0 < overdue < 0.25 * len(running)
         created = s.execute(select(func.min(Project.created_at), func.max(Project.created_at))
                             .where(Project.id.in_(new))).one()
         assert created[0].date() < TODAY - dt.timedelta(days=3 * 365) and created[1].date() <= TODAY
