@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select, text
 
 from crm.agents.models import Assignment, Staff, staff_parks
 from crm.auth.models import Role, User, new_session_token, user_parks
@@ -64,7 +64,9 @@ class ParkInfo:
 
 
 class BulkWriter:
-    """Inserts lists of row dicts: COPY on PostgreSQL, executemany in chunks elsewhere."""
+    """Inserts lists of row dicts (every row of a list has the same keys, every column the
+    table needs: COPY applies no Python-side defaults): COPY on PostgreSQL, executemany in
+    chunks elsewhere."""
 
     def __init__(self):
         self.copy = db.session.connection().dialect.name == "postgresql"

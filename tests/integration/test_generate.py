@@ -27,7 +27,7 @@ def test_generated_city_follows_the_rules(app):
     from crm.agents.models import Assignment, Staff, staff_parks
     from crm.extensions import db
     from crm.milestones import sla
-    from crm.milestones.models import Milestone, MilestonePause
+    from crm.milestones.models import Milestone
     from crm.milestones.services import work_calendar
     from crm.projects.models import ProgressLog, Project
 
