@@ -28,6 +28,28 @@ def demo_command():
         click.echo(f"  {username:<11} {role.value:<13} {description}")
 
 
+@crm_cli.command("generate")
+@click.option("--projects", type=click.IntRange(1), required=True, help="How many projects to add.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same city).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day the city is generated for (default: today).")
+def generate_command(projects, seed, today):
+    """Add a synthetic city in bulk (parks, staff, projects, milestones, logs) for benchmarks."""
+    import time
+
+    from crm.demo.bulk import analyze, generate
+    from crm.i18n import today as local_today
+
+    started = time.perf_counter()
+    counts = generate(projects, today.date() if today else local_today(), seed, echo=click.echo)
+    db.session.commit()
+    loaded = time.perf_counter() - started
+    click.echo(f"Loaded in {loaded:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    analyze()
+    click.echo(f"Statistics refreshed in {time.perf_counter() - started - loaded:.1f} s; "
+               f"total {time.perf_counter() - started:.1f} s.")
+
+
 @crm_cli.command("seed")
 def seed_command():
     """Seed reference data (the approval-item catalogue) into an empty database."""
