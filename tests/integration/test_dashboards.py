@@ -1,0 +1,366 @@
+"""Dashboards (issue 8): a park's figures exact against a hand-built park (computed directly
+and as rendered), filters, the city's per-park rollups and their freshness, access, drill-down
+lists that count what the figures count, constant query counts, the project list's "since"
+filter and escaping of user text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+import re
+
+import pytest
+from sqlalchemy import select, update
+
+from tests import factories
+from tests.conftest import count_queries, login
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _today_and_calendar(app):
+    from crm.i18n import today
+    from crm.milestones.services import work_calendar
+
+    with app.app_context():
+        return today(), work_calendar()
+
+
+def workdays_back(calendar, end: dt.date, n: int) -> dt.date:
+    """The latest day d with exactly n working days in (d, end]."""
+    day = end
+    while calendar.workdays_between(day, end) < n:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def switch(client, username: str):
+    client.post("/logout")
+    login(client, username)
+
+
+def figures_on(page: str) -> dict[str, str]:
+    return {k: v.strip() for k, v in re.findall(r'data-testid="figure-([a-z_]+)">([^<]*)<', page)}
+
+
+def figure_links(page: str) -> dict[str, str]:
+    return {name: htmllib.unescape(href)
+            for href, name in re.findall(r'href="([^"]+)" data-figure="([a-z_]+)"', page)}
+
+
+def total_on(page: str) -> int:
+    match = re.search(r'data-testid="total">(\d+)<', page)
+    assert match, "no total on the page"
+    return int(match.group(1))
+
+
+def get_ok(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def listed_projects(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr data-project-id="(\d+)"', page)]
+
+
+def done(project, stage, completed_on, used, limit=10, limit_unit="working", statutory=20,
+         statutory_unit="working", outcome="met", calendar=None):
+    """A finished milestone: accepted so that exactly ``used`` working days lie in
+    (accepted, completed]."""
+    accepted = workdays_back(calendar, completed_on, used)
+    return factories.milestone(
+        project, stage=stage, status="done", outcome=outcome, accepted_on=accepted,
+        completed_on=completed_on, workdays_used=used, limit_value=limit, limit_unit=limit_unit,
+        statutory_value=statutory, statutory_unit=statutory_unit,
+        due_on=calendar.add_workdays(accepted, limit) if limit_unit == "working"
+        else calendar.next_workday(accepted + dt.timedelta(days=limit)))
+
+
+# -- the hand-built park ---------------------------------------------------------------------
+
+@pytest.fixture
+def hand(app, world):
+    """Park C with projects, milestones, logs and assignments whose figures are known.
+
+    Projects: p1 filing/active/5亿/new_energy (fully assigned), p2 land/active/12亿/new_materials
+    (consultant only: unassigned), p3 filing/on_hold, p4 land/dropped, p5 planning/active/2.5亿
+    created just before this month (its lead agent's assignment ended: unassigned).
+    """
+    from crm.extensions import db
+    from crm.i18n import local_day_start
+    from crm.milestones import sla
+
+    today, cal = _today_and_calendar(app)
+    with app.app_context():
+        c = factories.park(db.session.merge(world.park_a).district, "如皋高新技术产业开发区", "如皋高新区")
+        consultant = factories.staff([c], "consultant", "孙顾问", capacity=10)
+        agent = factories.staff([c], "agent", "周代办", capacity=10)
+        p1 = factories.project(c, "如皋储能项目", stage="filing", investment=50000, industry="new_energy")
+        p2 = factories.project(c, "如皋新材料项目", stage="land", investment=120000,
+                               industry="new_materials")
+        p3 = factories.project(c, "如皋暂缓项目", stage="filing", status="on_hold", investment=30000,
+                               industry="new_energy")
+        p4 = factories.project(c, "如皋终止项目", stage="land", status="dropped", investment=40000,
+                               industry="new_energy")
+        p5 = factories.project(c, "如皋上月项目", stage="planning", investment=25000,
+                               industry="new_energy",
+                               created_at=local_day_start(today.replace(day=1)) - dt.timedelta(seconds=1))
+        factories.assign(p1, consultant, "consultant")
+        factories.assign(p1, agent, "lead_agent")
+        factories.assign(p2, consultant, "consultant")
+        factories.assign(p5, consultant, "consultant")
+        ended = factories.assign(p5, agent, "lead_agent")
+        ended.ended_at = dt.datetime.now(dt.timezone.utc)
+
+        m = {}
+        # Running: overdue (yesterday, 20 days ago), due soon (today, 5 working days ahead),
+        # on track (6 working days ahead); paused; pending and waived count nowhere.
+        m["over_recent"] = factories.milestone(p1, "项目备案", due_on=today - dt.timedelta(days=1))
+        m["over_old"] = factories.milestone(p2, "用地预审", due_on=today - dt.timedelta(days=20))
+        m["due_today"] = factories.milestone(p1, "节能审查", due_on=today)
+        m["soon5"] = factories.milestone(p2, "建设用地规划许可证", due_on=cal.add_workdays(today, 5))
+        m["track6"] = factories.milestone(p1, "施工图审查", due_on=cal.add_workdays(today, 6))
+        m["paused"] = factories.milestone(p2, "消防设计审查", status="paused", remaining_workdays=3,
+                                          accepted_on=today - dt.timedelta(days=10))
+        factories.milestone(p1, "施工许可证")  # pending
+        factories.milestone(p1, "项目核准", status="waived", waive_reason="不适用")
+        # Finished, period 90: met today (8 of statutory 20 wd), missed 89 days ago
+        # (25 of 20 wd), 环评 met 10 days ago (22 wd against statutory 30 calendar days),
+        # a calendar-day committed limit without statutory limit 40 days ago; and one
+        # completed exactly 90 days ago: outside the period.
+        m["met_in"] = done(p1, "filing", today, 8, calendar=cal)
+        m["missed_in"] = done(p2, "land", today - dt.timedelta(days=89), 25, limit=20,
+                              outcome="missed", calendar=cal)
+        m["eia"] = done(p1, "filing", today - dt.timedelta(days=10), 22, limit=30, statutory=30,
+                        statutory_unit="calendar", calendar=cal)
+        m["nostat"] = done(p2, "land", today - dt.timedelta(days=40), 4, limit=7,
+                           limit_unit="calendar", statutory=None, calendar=cal)
+        m["out"] = done(p1, "filing", today - dt.timedelta(days=90), 5, calendar=cal)
+        # Blockers: two open, one resolved; a visit log.
+        blocker_script = factories.log(p1, "blocker", SCRIPT, happened_on=today - dt.timedelta(days=3))
+        blocker_land = factories.log(p2, "blocker", "土地指标未落实", happened_on=today - dt.timedelta(days=10))
+        factories.log(p1, "blocker", "已解决的堵点", happened_on=today - dt.timedelta(days=30),
+                      resolved_at=dt.datetime.now(dt.timezone.utc))
+        factories.log(p1, "visit", "走访企业")
+        # Another park's overdue milestone and blocker must not leak into park C.
+        a1 = db.session.merge(world.projects["a1"])
+        factories.milestone(a1, due_on=today - dt.timedelta(days=3))
+        factories.log(a1, "blocker", "园区A的堵点")
+        db.session.commit()
+
+        eia = m["eia"]
+        eia_saved = sla.time_saved(eia.accepted_on, 30, "calendar", 22, cal)
+        # The same limit walked day by day: working days in (accepted, accepted + 30 days],
+        # the end moved to the next working day.
+        end = eia.accepted_on + dt.timedelta(days=30)
+        while not cal.is_workday(end):
+            end += dt.timedelta(days=1)
+        walked = sum(cal.is_workday(eia.accepted_on + dt.timedelta(days=k))
+                     for k in range(1, (end - eia.accepted_on).days + 1))
+        nostat_committed = sla.limit_in_workdays(m["nostat"].accepted_on, 7, "calendar", cal)
+        return {
+            "park": c.id, "today": today, "calendar": cal,
+            "projects": {k: v.id for k, v in dict(p1=p1, p2=p2, p3=p3, p4=p4, p5=p5).items()},
+            "milestones": {k: v.id for k, v in m.items()},
+            "completed": {k: v.completed_on for k, v in m.items() if v.completed_on},
+            "blockers": [blocker_land.id, blocker_script.id],  # oldest first
+            "eia_saved": eia_saved, "eia_statutory_walked": walked,
+            "nostat_committed": nostat_committed,
+        }
+
+
+EXPECTED = {
+    "active_projects": 3, "investment": 195000, "new_this_month": 4,
+    "overdue": 2, "due_soon": 2, "on_track": 1, "paused": 1,
+    "met": 3, "missed": 1, "open_blockers": 2, "unassigned": 2,
+}
+
+
+def _compute(app, park_id, today, calendar, **slice_args):
+    from crm.dashboard.figures import Slice, compute
+
+    with app.app_context():
+        return compute(Slice(park_id=park_id, **slice_args), today, calendar)
+
+
+def test_park_figures_are_exact(app, hand):
+    today, cal = hand["today"], hand["calendar"]
+    result = _compute(app, hand["park"], today, cal)
+    assert set(result) == {hand["park"]}
+    f = result[hand["park"]]
+    for name, value in EXPECTED.items():
+        assert getattr(f, name) == value, name
+    # 12 - 5 + the 环评's calendar-day statutory limit converted into working days
+    assert hand["eia_saved"] == hand["eia_statutory_walked"] - 22
+    assert f.workdays_saved == 12 - 5 + hand["eia_saved"]
+    assert f.compliance_pct == 75.0
+    # Only active projects count per stage; the on-hold and dropped ones nowhere.
+    assert f.stages == {"filing": [1, 50000], "land": [1, 120000], "planning": [1, 25000]}
+    # Working days used against committed, per stage of the milestones finished in the period.
+    filing, land = f.stage_days["filing"], f.stage_days["land"]
+    assert (filing.finished, filing.used, filing.committed) == (2, 8 + 22, 10 + 30)
+    assert (land.finished, land.used, land.committed) == (2, 25 + 4, 20 + hand["nostat_committed"])
+    # The trend: this month's new projects, each month's met and missed (the milestone
+    # completed 90 days ago is outside the period but inside the 12 months).
+    month = today.strftime("%Y-%m")
+    expected_months: dict[str, list[int]] = {}
+    for name, day in hand["completed"].items():
+        values = expected_months.setdefault(day.strftime("%Y-%m"), [0, 0, 0])
+        values[2 if name == "missed_in" else 1] += 1
+    expected_months.setdefault(month, [0, 0, 0])[0] += 4
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    expected_months.setdefault(last_month, [0, 0, 0])[0] += 1  # p5
+    assert f.months == expected_months
+
+
+def test_park_page_shows_the_computed_figures(app, client, hand):
+    login(client, "admin")
+    page = get_ok(client, f"/dashboard/parks/{hand['park']}")
+    shown = figures_on(page)
+    f = _compute(app, hand["park"], hand["today"], hand["calendar"])[hand["park"]]
+    assert shown == {
+        "active_projects": "3", "investment": "19.5", "new_this_month": "4",
+        "overdue": "2", "due_soon": "2", "on_track": "1", "compliance": "75.0%",
+        "workdays_saved": str(f.workdays_saved), "open_blockers": "2", "unassigned": "2",
+    }
+    assert "1 paused" in page and "3 met of 4 finished, last 90 days" in page
+    # The lists: most overdue first, the other park's milestone absent.
+    overdue = re.search(r'data-testid="overdue-list">(.*?)</ul>', page, re.S).group(1)
+    assert overdue.index("如皋新材料项目") < overdue.index("如皋储能项目")
+    assert overdue.count("<li") == 2
+    blockers = re.search(r'data-testid="blocker-list">(.*?)</ul>', page, re.S).group(1)
+    assert blockers.count("<li") == 2 and "园区A的堵点" not in blockers
+    assert blockers.index("土地指标未落实") < blockers.index(ESCAPED_SCRIPT)  # oldest first
+
+
+def test_park_manager_lands_on_their_park(client, world):
+    login(client, "manager_b")
+    response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/dashboard/parks/{world.park_b.id}")
+    switch(client, "leader")
+    assert client.get("/dashboard/").headers["Location"].endswith("/dashboard/city")
+    picked = client.get(f"/dashboard/?park={world.park_a.id}")
+    assert picked.headers["Location"].endswith(f"/dashboard/parks/{world.park_a.id}")
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+FILTERED = {
+    # Only p2 (new materials): the new-energy projects vanish from every count.
+    "industry=new_materials": {
+        "active_projects": 1, "investment": 120000, "new_this_month": 1, "overdue": 1,
+        "due_soon": 1, "on_track": 0, "paused": 1, "met": 1, "missed": 1, "workdays_saved": -5,
+        "open_blockers": 1, "unassigned": 1},
+    # p1 and the on-hold p3: p2's and p5's rows vanish.
+    "stage=filing": {
+        "active_projects": 1, "investment": 50000, "new_this_month": 2, "overdue": 1,
+        "due_soon": 1, "on_track": 1, "paused": 0, "met": 2, "missed": 0, "open_blockers": 1,
+        "unassigned": 0},
+    "stage=filing&industry=new_materials": {
+        "active_projects": 0, "investment": 0, "new_this_month": 0, "overdue": 0, "due_soon": 0,
+        "on_track": 0, "paused": 0, "met": 0, "missed": 0, "workdays_saved": 0,
+        "open_blockers": 0, "unassigned": 0},
+    # The period moves only the finished figures: 30 days keeps today's and the 环评 (10 days
+    # ago); 365 days adds the one completed exactly 90 days ago (+15 saved).
+    "period=30": {"met": 2, "missed": 0, "overdue": 2, "active_projects": 3},
+    "period=365": {"met": 4, "missed": 1, "overdue": 2, "active_projects": 3},
+}
+
+
+@pytest.mark.parametrize("query", sorted(FILTERED))
+def test_filters_change_the_figures(app, client, hand, query):
+    from crm.dashboard.figures import DEFAULT_PERIOD
+    from crm.dashboard.services import parse_filters
+
+    args = dict(pair.split("=") for pair in query.split("&"))
+    filters = parse_filters(args)
+    assert not filters.cleared
+    park = hand["park"]
+    f = _compute(app, park, hand["today"], hand["calendar"], stage=filters.stage,
+                 industry=filters.industry, period_days=filters.period).get(park)
+    expected = dict(FILTERED[query])
+    if query == "stage=filing":
+        expected["workdays_saved"] = 12 + hand["eia_saved"]
+    if query == "period=30":
+        expected["workdays_saved"] = 12 + hand["eia_saved"]
+    if query == "period=365":
+        expected["workdays_saved"] = 12 - 5 + hand["eia_saved"] + 15
+    if f is None:  # nothing in the slice
+        assert all(v == 0 for v in expected.values())
+    else:
+        assert {k: getattr(f, k) for k in expected} == expected
+    login(client, "admin")
+    page = get_ok(client, f"/dashboard/parks/{park}?{query}")
+    shown = figures_on(page)
+    assert 'data-testid="filters-cleared"' not in page
+    for name in ("active_projects", "overdue", "due_soon", "on_track", "open_blockers",
+                 "unassigned", "workdays_saved"):
+        if name in expected:
+            assert shown[name] == str(expected[name]), name
+    # Every link from a figure keeps the filters, so the list counts what the figure counts.
+    links = figure_links(page)
+    for name in ("overdue", "due_soon", "on_track", "open_blockers"):
+        assert total_on(get_ok(client, links[name])) == int(shown[name]), name
+    finished = total_on(get_ok(client, links["compliance"]))
+    assert finished == expected["met"] + expected["missed"]
+    if filters.period != DEFAULT_PERIOD:
+        assert f"period={filters.period}" in links["compliance"]
+
+
+# -- drill-down lists ------------------------------------------------------------------------
+
+def test_every_figure_links_to_the_list_it_counts(app, client, hand):
+    login(client, "manager_a")  # not park C's manager
+    assert client.get(f"/dashboard/milestones?state=overdue&park={hand['park']}").status_code == 404
+    switch(client, "admin")
+    page = get_ok(client, f"/dashboard/parks/{hand['park']}")
+    shown, links = figures_on(page), figure_links(page)
+    for name in ("overdue", "due_soon", "on_track", "open_blockers"):
+        assert f"park={hand['park']}" in links[name]
+        assert total_on(get_ok(client, links[name])) == int(shown[name]), name
+    assert total_on(get_ok(client, links["compliance"])) == 4
+    assert links["workdays_saved"] == links["compliance"]
+    for state, expected in {"paused": 1, "met": 3, "missed": 1, "finished": 4}.items():
+        drill = get_ok(client, f"/dashboard/milestones?state={state}&park={hand['park']}")
+        assert total_on(drill) == expected, state
+    # Projects: the active figure lists the active projects, "new this month" those created
+    # since the first of the month (on hold and dropped included, last month's p5 not).
+    p = hand["projects"]
+    assert sorted(listed_projects(get_ok(client, links["active_projects"]))) == sorted(
+        [p["p1"], p["p2"], p["p5"]])
+    assert sorted(listed_projects(get_ok(client, links["new_this_month"]))) == sorted(
+        [p["p1"], p["p2"], p["p3"], p["p4"]])
+    unassigned = get_ok(client, links["unassigned"])
+    assert "如皋新材料项目" in unassigned and "如皋上月项目" in unassigned
+    assert "如皋储能项目" not in unassigned
+
+
+def test_overdue_list_holds_exactly_the_overdue_milestones_most_overdue_first(app, client, hand):
+    login(client, "admin")
+    page = get_ok(client, f"/dashboard/milestones?state=overdue&park={hand['park']}")
+    assert total_on(page) == 2
+    rows = re.search(r'data-testid="milestone-rows">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    items = re.findall(r"<td>(\S+) <span", rows)
+    assert items == ["用地预审", "项目备案"]  # due 20 days ago, then yesterday
+    today, cal = hand["today"], hand["calendar"]
+    days_old = cal.workdays_between(today - dt.timedelta(days=20), today)
+    days_recent = cal.workdays_between(today - dt.timedelta(days=1), today)
+    badges = re.findall(r"(\d+) working days? overdue", rows)
+    assert badges == [str(days_old), str(days_recent)]
+    assert "园区A" not in rows
+
+
+def test_blockers_list_equals_the_open_blockers_figure(app, client, hand):
+    login(client, "admin")
+    page = get_ok(client, f"/dashboard/blockers?park={hand['park']}")
+    assert total_on(page) == 2
+    assert "已解决的堵点" not in page and "园区A的堵点" not in page
+    assert page.index("土地指标未落实") < page.index(ESCAPED_SCRIPT)
+    everywhere = get_ok(client, "/dashboard/blockers")  # every park (leadership)
+    assert total_on(everywhere) == 3
+    assert "园区A的堵点" in everywhere
