@@ -576,3 +576,134 @@ def test_nonsense_drill_down_values_never_fail(client, world, query):
     page = get_ok(client, f"/dashboard/milestones?park={world.park_a.id}&{query}")
     assert ('data-testid="filters-cleared"' in page) == ("bogus" in query)
     assert get_ok(client, f"/dashboard/blockers?{query.replace('state=', 'x=')}")
+
+
+# -- constant query counts -------------------------------------------------------------------
+
+def _grow(app, world, count: int) -> None:
+    """``count`` more projects in park A, each with milestones in every state, logs and an
+    open blocker, served by agent_a (so they are on agent_a's home page too)."""
+    from crm.extensions import db
+
+    today, cal = _today_and_calendar(app)
+    with app.app_context():
+        a = db.session.merge(world.park_a)
+        agent = db.session.merge(world.staff["agent_a"])
+        consultant = db.session.merge(world.staff["consultant_a"])
+        for n in range(count):
+            p = factories.project(a, f"批量项目{n}", stage=("filing", "land", "planning")[n % 3],
+                                  investment=10000 + n)
+            factories.assign(p, agent, "lead_agent")
+            factories.assign(p, consultant, "consultant")
+            factories.milestone(p, due_on=today - dt.timedelta(days=n % 7 + 1))
+            factories.milestone(p, due_on=cal.add_workdays(today, n % 9))
+            factories.milestone(p, status="paused", remaining_workdays=2)
+            done(p, p.stage, today - dt.timedelta(days=n % 60), 5 + n % 4,
+                 outcome="met" if n % 2 else "missed", statutory=30,
+                 statutory_unit="calendar" if n % 3 else "working", calendar=cal)
+            factories.log(p, "visit", f"走访{n}")
+            factories.log(p, "blocker", f"堵点{n}")
+        db.session.commit()
+
+
+QUERY_PAGES = [
+    ("manager_a", "/dashboard/parks/{a}"),
+    ("manager_a", "/dashboard/parks/{a}?stage=land&industry=new_energy&period=365"),
+    ("manager_a", "/dashboard/milestones?state=overdue&park={a}"),
+    ("manager_a", "/dashboard/milestones?state=finished&park={a}&stage=land"),
+    ("manager_a", "/dashboard/blockers?park={a}"),
+    ("leader", "/dashboard/city"),
+    ("leader", "/dashboard/milestones?state=due_soon"),
+    ("agent_a", "/"),
+]
+
+
+@pytest.mark.parametrize("username,path", QUERY_PAGES)
+def test_dashboards_run_a_constant_number_of_queries(app, client, world, username, path):
+    url = path.format(a=world.park_a.id)
+    login(client, username)
+    _grow(app, world, 3)
+    _refresh(app)
+    get_ok(client, url)  # warm caches (calendar)
+    with count_queries(app) as small:
+        get_ok(client, url)
+    _grow(app, world, 27)
+    _refresh(app)  # the city reads fresh rollups
+    with count_queries(app) as large:
+        page = get_ok(client, url)
+    assert "批量项目" in page or "city" in url
+    assert large.count == small.count, (small.statements, large.statements)
+    assert small.count <= 25, small.count
+
+
+def test_stale_city_rollups_cost_a_constant_number_of_queries(app, client, world):
+    login(client, "leader")
+    _grow(app, world, 3)
+    get_ok(client, "/dashboard/city")
+    counts = []
+    for more in (0, 27):
+        _grow(app, world, more)
+        _age_rollups(app, computed_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+        with count_queries(app) as counter:
+            page = get_ok(client, "/dashboard/city")
+        counts.append(counter.count)
+    assert figures_on(page)["active_projects"] == str(3 + 30)
+    assert counts[0] == counts[1] and counts[0] <= 30, counts
+
+
+# -- the project list's "since" filter (the "new this month" link) ---------------------------
+
+def test_since_filter_keeps_projects_created_on_or_after_the_local_day(app, client, world):
+    from crm.extensions import db
+    from crm.i18n import local_day_start
+
+    today, _ = _today_and_calendar(app)
+    with app.app_context():
+        a = db.session.merge(world.park_a)
+        midnight = factories.project(a, "零点项目", created_at=local_day_start(today))
+        before = factories.project(a, "前一秒项目",
+                                   created_at=local_day_start(today) - dt.timedelta(seconds=1))
+        old = factories.project(a, "上月项目", created_at=local_day_start(today) - dt.timedelta(days=40))
+        db.session.commit()
+        ids = {"midnight": midnight.id, "before": before.id, "old": old.id}
+    login(client, "admin")
+    everything = set(listed_projects(get_ok(client, "/projects/?view=all")))
+    assert set(ids.values()) <= everything
+    page = get_ok(client, f"/projects/?view=all&since={today.isoformat()}")
+    since_today = set(listed_projects(page))
+    assert ids["midnight"] in since_today
+    assert ids["before"] not in since_today and ids["old"] not in since_today
+    assert since_today == everything - {ids["before"], ids["old"]}  # world's, created now
+    assert 'data-testid="since-filter"' in page
+    month_ago = (today - dt.timedelta(days=41)).isoformat()
+    assert set(listed_projects(get_ok(client, f"/projects/?view=all&since={month_ago}"))) == everything
+    for bad in ("2024-02-30", "yesterday", "2024-1-1x", "99999-01-01"):
+        page = get_ok(client, f"/projects/?view=all&since={bad}")
+        assert 'data-testid="filters-cleared"' in page, bad
+        assert set(listed_projects(page)) == everything, bad
+
+
+# -- escaping --------------------------------------------------------------------------------
+
+def test_user_text_is_escaped_on_every_dashboard(app, client, hand):
+    from crm.extensions import db
+    from crm.projects.models import Project
+
+    evil_name = '<img src=x onerror="alert(2)">'
+    with app.app_context():
+        db.session.get(Project, hand["projects"]["p1"]).name = evil_name
+        db.session.commit()
+    _refresh(app)
+    login(client, "admin")
+    park = hand["park"]
+    pages = {
+        "park": get_ok(client, f"/dashboard/parks/{park}"),
+        "city": get_ok(client, "/dashboard/city"),
+        "blockers": get_ok(client, f"/dashboard/blockers?park={park}"),
+        "overdue": get_ok(client, f"/dashboard/milestones?state=overdue&park={park}"),
+    }
+    for name, page in pages.items():
+        assert SCRIPT not in page and "<img src=x" not in page, name
+        assert "&lt;img src=x onerror=" in page, name
+    for name in ("park", "city", "blockers"):
+        assert ESCAPED_SCRIPT in pages[name], name
