@@ -10,6 +10,8 @@ import html as htmllib
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from tests import factories
@@ -87,8 +89,9 @@ def hand(app, world):
     """Park C with projects, milestones, logs and assignments whose figures are known.
 
     Projects: p1 filing/active/5亿/new_energy (fully assigned), p2 land/active/12亿/new_materials
-    (consultant only: unassigned), p3 filing/on_hold, p4 land/dropped, p5 planning/active/2.5亿
-    created just before this month (its lead agent's assignment ended: unassigned).
+    (consultant only: unassigned), p3 filing/on_hold, p4 land/dropped created at local midnight
+    of the 1st (UTC: the day before), p5 planning/active/2.5亿 created one second before this
+    month (its lead agent's assignment ended: unassigned).
     """
     from crm.extensions import db
     from crm.i18n import local_day_start
@@ -105,7 +108,8 @@ def hand(app, world):
         p3 = factories.project(c, "如皋暂缓项目", stage="filing", status="on_hold", investment=30000,
                                industry="new_energy")
         p4 = factories.project(c, "如皋终止项目", stage="land", status="dropped", investment=40000,
-                               industry="new_energy")
+                               industry="new_energy",  # the first instant of the local month
+                               created_at=local_day_start(today.replace(day=1)))
         p5 = factories.project(c, "如皋上月项目", stage="planning", investment=25000,
                                industry="new_energy",
                                created_at=local_day_start(today.replace(day=1)) - dt.timedelta(seconds=1))
@@ -707,3 +711,57 @@ def test_user_text_is_escaped_on_every_dashboard(app, client, hand):
         assert "&lt;img src=x onerror=" in page, name
     for name in ("park", "city", "blockers"):
         assert ESCAPED_SCRIPT in pages[name], name
+
+
+# -- property: every running milestone is in exactly one state --------------------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(today=st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31)),
+       due=st.lists(st.integers(-30, 30), min_size=1, max_size=12),
+       completed=st.lists(st.tuples(st.integers(-400, 0), st.booleans()), max_size=8),
+       paused=st.integers(0, 2), period=st.sampled_from((30, 90, 180, 365)))
+def test_states_partition_the_milestones_like_the_sla_rule(app, world, today, due, completed,
+                                                           paused, period):
+    """For any day (holidays and 调休 included) and due dates around it: overdue + due soon +
+    on track is every running milestone, each classified as crm.milestones.sla.state with a
+    5-working-day warning; met/missed count completions in (today - period, today]; the
+    drill-down conditions count the same."""
+    from collections import Counter
+
+    from sqlalchemy import delete
+
+    from crm.dashboard import lists
+    from crm.dashboard.figures import DUE_SOON_WORKDAYS, Slice, compute
+    from crm.extensions import db
+    from crm.milestones import sla
+    from crm.milestones.models import Milestone
+    from crm.milestones.services import work_calendar
+
+    with app.app_context():
+        cal = work_calendar()
+        a_id = world.park_a.id
+        project = db.session.merge(world.projects["a1"])
+        db.session.execute(delete(Milestone))
+        for offset in due:
+            factories.milestone(project, due_on=today + dt.timedelta(days=offset))
+        for _ in range(paused):
+            factories.milestone(project, status="paused", remaining_workdays=3)
+        for offset, met in completed:
+            day = today + dt.timedelta(days=offset)
+            factories.milestone(project, status="done", outcome="met" if met else "missed",
+                                completed_on=day, due_on=day)
+        db.session.flush()
+        f = compute(Slice(park_id=a_id, period_days=period), today, cal)[a_id]
+        states = Counter(sla.state(sla.MilestoneFacts("running", today + dt.timedelta(days=o)),
+                                   today, cal, warning_workdays=DUE_SOON_WORKDAYS) for o in due)
+        assert (f.overdue, f.due_soon, f.on_track, f.paused) == (
+            states["overdue"], states["due_soon"], states["on_track"], paused)
+        assert f.overdue + f.due_soon + f.on_track == len(due)
+        inside = [met for offset, met in completed if offset > -period]
+        assert (f.met, f.missed) == (sum(inside), len(inside) - sum(inside))
+        shown = {"overdue": f.overdue, "due_soon": f.due_soon, "on_track": f.on_track,
+                 "paused": f.paused, "met": f.met, "missed": f.missed, "finished": f.finished}
+        for state, figure in shown.items():
+            condition = lists.milestone_state_condition(state, today, cal, period)
+            assert lists.count(Milestone, condition & (Milestone.park_id == a_id)) == figure, state
+        db.session.rollback()
