@@ -239,6 +239,8 @@ def test_park_page_shows_the_computed_figures(app, client, hand):
     blockers = re.search(r'data-testid="blocker-list">(.*?)</ul>', page, re.S).group(1)
     assert blockers.count("<li") == 2 and "园区A的堵点" not in blockers
     assert blockers.index("土地指标未落实") < blockers.index(ESCAPED_SCRIPT)  # oldest first
+    due_week = re.search(r'data-testid="due-week-list">(.*?)</ul>', page, re.S).group(1)
+    assert "节能审查" in due_week and "项目备案" not in due_week  # due today; not the overdue one
 
 
 def test_park_manager_lands_on_their_park(client, world):
@@ -432,6 +434,11 @@ def test_city_rows_sum_to_the_city_figures(app, client, world, hand):
     assert int(shown["unassigned"]) == sum(f.unassigned for f in all_parks.values()) == 3  # a2 too
     assert shown["workdays_saved"] == str(all_parks[hand["park"]].workdays_saved)
     assert shown["compliance"] == "75.0%"
+    # Average working days used / committed per stage: filing (8 + 22) / 2 against (10 + 30) / 2.
+    row = re.search(rf'<tr data-park-id="{hand["park"]}">(.*?)</tr>', page, re.S).group(1)
+    assert re.search(r"15\.0</span> / 20\.0", row)
+    land_committed = (20 + hand["nostat_committed"]) / 2
+    assert re.search(rf"14\.5</span> / {land_committed:.1f}", row)
 
 
 def test_city_refreshes_rollups_older_than_five_minutes(app, client, world):
