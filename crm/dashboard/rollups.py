@@ -74,7 +74,7 @@ def _stale(rollups: list[tuple[ParkRollup, Park]], park_count: int, today: dt.da
 def _read(park_condition) -> list[tuple[ParkRollup, Park]]:
     return list(db.session.execute(
         select(ParkRollup, Park).join(Park, Park.id == ParkRollup.park_id)
-        .where(park_condition).order_by(Park.id)).tuples())
+        .where(park_condition).order_by(Park.id)).all())
 
 
 def city(park_condition, today: dt.date, calendar: WorkCalendar) -> CityFigures:
