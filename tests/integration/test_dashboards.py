@@ -772,3 +772,23 @@ def test_states_partition_the_milestones_like_the_sla_rule(app, world, today, du
             condition = lists.milestone_state_condition(state, today, cal, period)
             assert lists.count(Milestone, condition & (Milestone.park_id == a_id)) == figure, state
         db.session.rollback()
+
+
+@pytest.mark.parametrize("query,order", [
+    ("sort=active", ["c", "a", "b"]), ("sort=active&dir=asc", ["b", "a", "c"]),
+    ("sort=overdue", ["c", "a", "b"]), ("sort=blockers", ["c", "a", "b"]),
+    ("sort=bogus&dir=sideways", None), ("sort=%00&dir=", None),
+])
+def test_city_comparison_sorts_by_the_figures(app, client, world, hand, query, order):
+    _refresh(app)
+    login(client, "leader")
+    response = client.get(f"/dashboard/city?{query}")
+    if "%00" in query:  # NUL characters are refused before any view
+        assert response.status_code == 400
+        return
+    assert response.status_code == 200
+    ids = {"a": world.park_a.id, "b": world.park_b.id, "c": hand["park"]}
+    shown = list(city_rows(response.get_data(as_text=True)))
+    assert sorted(shown) == sorted(ids.values())
+    if order:
+        assert shown == [ids[k] for k in order]
