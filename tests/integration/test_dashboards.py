@@ -231,7 +231,8 @@ def test_park_page_shows_the_computed_figures(app, client, hand):
         "overdue": "2", "due_soon": "2", "on_track": "1", "compliance": "75.0%",
         "workdays_saved": str(f.workdays_saved), "open_blockers": "2", "unassigned": "2",
     }
-    assert "1 paused" in page and "3 met of 4 finished, last 90 days" in page
+    assert "另有1项暂停计时" in page  # 1 paused
+    assert "近90天办结4项，按期3项" in page  # 3 met of 4 finished, last 90 days
     # The lists: most overdue first, the other park's milestone absent.
     overdue = re.search(r'data-testid="overdue-list">(.*?)</ul>', page, re.S).group(1)
     assert overdue.index("如皋新材料项目") < overdue.index("如皋储能项目")
@@ -356,7 +357,7 @@ def test_overdue_list_holds_exactly_the_overdue_milestones_most_overdue_first(ap
     today, cal = hand["today"], hand["calendar"]
     days_old = cal.workdays_between(today - dt.timedelta(days=20), today)
     days_recent = cal.workdays_between(today - dt.timedelta(days=1), today)
-    badges = re.findall(r"(\d+) working days? overdue", rows)
+    badges = re.findall(r"超期(\d+)个工作日", rows)  # working days overdue
     assert badges == [str(days_old), str(days_recent)]
     assert "园区A" not in rows
 
