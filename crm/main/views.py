@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, ur
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select, text
 
-from crm.agents.models import Assignment
+from crm.agents.queries import unassigned_condition
 from crm.auth.models import Role
 from crm.auth.scope import park_condition, project_condition
 from crm.dashboard import lists
@@ -93,12 +93,9 @@ def _overview() -> dict:
                ProgressLog.kind == LogKind.BLOCKER, ProgressLog.resolved_at.is_(None))
         .group_by(ProgressLog.park_id)
     ).all())
-    has_lead = select(Assignment.id).where(
-        Assignment.project_id == Project.id, Assignment.role == "lead_agent",
-        Assignment.ended_at.is_(None)).exists()
     unassigned = dict(db.session.execute(
         select(Project.park_id, func.count())
-        .where(park_condition(current_user, Project.park_id), active, ~has_lead)
+        .where(park_condition(current_user, Project.park_id), unassigned_condition())
         .group_by(Project.park_id)
     ).all())
     return {"parks": project_rows, "overdue": overdue, "blockers": blockers,
