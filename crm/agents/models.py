@@ -80,6 +80,10 @@ class Assignment(db.Model):
             postgresql_where=text("ended_at IS NULL AND role IN ('consultant', 'lead_agent')"),
         ),
         Index("ix_assignments_staff_active", "staff_id", "ended_at"),
+        # A person's current projects (loads, workload): a small partial index the planner
+        # picks for a roster of a few hundred people, where the one above lost to a scan.
+        Index("ix_assignments_staff_open", "staff_id", "project_id",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

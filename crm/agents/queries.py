@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from crm.agents.models import Assignment, Staff, staff_parks
@@ -16,7 +16,7 @@ from crm.agents.services import ACTIVE_PROJECT, CONSULTANT, LEAD_AGENT, loads, r
 from crm.auth.models import User
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestoneStatus
-from crm.projects.models import ProgressLog, Project, ProjectStatus
+from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 
 
 def park_roster(park_id: int) -> list[Staff]:
@@ -98,9 +98,22 @@ def _holds(role: str):
                           Assignment.ended_at.is_(None))
 
 
+def _principals():
+    """How many of the two principal roles the project has filled (0-2: the database allows
+    at most one active consultant and one active lead agent per project)."""
+    return (select(func.count()).select_from(Assignment)
+            .where(Assignment.project_id == Project.id, Assignment.ended_at.is_(None),
+                   Assignment.role.in_((CONSULTANT, LEAD_AGENT)))
+            .correlate(Project).scalar_subquery())
+
+
 def unassigned_condition():
-    """An active project without an active chief consultant or without an active lead agent."""
-    return and_(ACTIVE_PROJECT, or_(~_holds(CONSULTANT), ~_holds(LEAD_AGENT)))
+    """An active project still being served (not yet approved) without an active chief
+    consultant or without an active lead agent.
+
+    One index lookup per project (the unique index of active principals), not a hash of
+    every active assignment in the city."""
+    return and_(ACTIVE_PROJECT, Project.stage != Stage.APPROVED.value, _principals() < 2)
 
 
 def unassigned_query(park_id: int):

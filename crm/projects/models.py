@@ -169,6 +169,14 @@ class ProgressLog(db.Model):
             sqlite_where=text("kind = 'blocker' AND resolved_at IS NULL"),
             postgresql_where=text("kind = 'blocker' AND resolved_at IS NULL"),
         ),
+        # Open blockers by age (the dashboards' "oldest open blockers"): an index walk.
+        Index(
+            "ix_progress_logs_open_blockers_age",
+            "happened_on",
+            "id",
+            sqlite_where=text("kind = 'blocker' AND resolved_at IS NULL"),
+            postgresql_where=text("kind = 'blocker' AND resolved_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
