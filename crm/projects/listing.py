@@ -15,7 +15,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from crm.agents.models import Assignment, AssignmentRole, Staff, staff_parks
-from crm.auth.scope import park_condition, project_condition
+from crm.auth.scope import park_condition, project_condition, sees_all
 from crm.extensions import db
 from crm.i18n import local_day_start
 from crm.milestones.calendar import WorkCalendar
@@ -220,12 +220,14 @@ def page_of(user, f: ProjectFilters, today: dt.date, soon_before: dt.date,
             size: int) -> ProjectPage:
     """One page of the filtered list and the totals of the whole filtered set (two queries)."""
     query = filtered(user, f, today, soon_before)
-    ids = query.with_only_columns(Project.id).subquery()
     scope = query.with_only_columns(Project.investment).subquery()
+    # Open blockers of the filtered projects: from the open-blocker index to the projects
+    # (a few thousand rows), not every log of every project in the set.
     blockers_total = (select(func.count(ProgressLog.id))
-                      .where(ProgressLog.project_id.in_(select(ids.c.id)),
-                             ProgressLog.kind == LogKind.BLOCKER.value,
-                             ProgressLog.resolved_at.is_(None)).scalar_subquery())
+                      .join(Project, Project.id == ProgressLog.project_id)
+                      .where(ProgressLog.kind == LogKind.BLOCKER.value,
+                             ProgressLog.resolved_at.is_(None), query.whereclause)
+                      .scalar_subquery())
     count, investment, blockers = db.session.execute(
         select(func.count(), func.coalesce(func.sum(scope.c.investment), 0), blockers_total)
         .select_from(scope)
@@ -243,13 +245,28 @@ def page_of(user, f: ProjectFilters, today: dt.date, soon_before: dt.date,
 
 
 def staff_choices(user, park_id: int | None) -> list[tuple[int, str, str]]:
-    """(id, name, kind) of the staff serving the chosen park, or the user's parks."""
+    """(id, name, kind) of the staff serving the chosen park, or the user's parks.  For
+    leadership (every park) the staff filter needs a park first: a city-wide list would
+    hold thousands of names."""
+    if park_id is None and sees_all(user):
+        return []
     parks = select(staff_parks.c.staff_id).where(park_condition(user, staff_parks.c.park_id))
     if park_id:
         parks = parks.where(staff_parks.c.park_id == park_id)
     return [tuple(row) for row in db.session.execute(
         select(Staff.id, Staff.name, Staff.kind).where(Staff.id.in_(parks))
         .order_by(Staff.kind, Staff.name, Staff.id))]
+
+
+def staff_in_scope(user, staff_id: int | None) -> list[tuple[int, str, str]]:
+    """[(id, name, kind)] of one person serving a park in the user's scope, or []."""
+    if staff_id is None:
+        return []
+    return [tuple(row) for row in db.session.execute(
+        select(Staff.id, Staff.name, Staff.kind).where(
+            Staff.id == staff_id,
+            Staff.id.in_(select(staff_parks.c.staff_id)
+                         .where(park_condition(user, staff_parks.c.park_id)))))]
 
 
 def log_targets(user) -> list[tuple[int, str]]:

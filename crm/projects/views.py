@@ -48,6 +48,10 @@ def _filters():
 
     def staff_ids(park_id):
         chosen["staff"] = listing.staff_choices(current_user, park_id)
+        if not chosen["staff"] and park_id is None:
+            # Leadership without a park: no city-wide list, but a given person is checked.
+            chosen["staff"] = listing.staff_in_scope(
+                current_user, listing.parse_id(request.args.get("staff")))
         return {row[0] for row in chosen["staff"]}
 
     f = listing.parse_filters(request.args, user=current_user, park_ids={p.id for p in parks},

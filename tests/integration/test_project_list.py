@@ -263,3 +263,16 @@ def test_export_holds_the_filtered_list_with_chinese_headers(app, client, world,
     login(client, "agent_b")
     mine = load_workbook(io.BytesIO(client.get("/projects/export.xlsx").data))
     assert [r[0] for r in mine.active.iter_rows(values_only=True)][1:] == ["海安新材料项目"]
+
+
+def test_leadership_chooses_a_park_before_a_person(client, world):
+    """A city-wide staff select would list thousands of names: leaders pick a park first; a
+    person given in the address is still honoured."""
+    login(client, "leader")
+    page = client.get("/projects/").get_data(as_text=True)
+    select = re.search(r'<select class="form-select" name="staff"[^>]*>(.*?)</select>', page, re.S)
+    assert "disabled" in select.group(0) and "<option value=\"\"" in select.group(1)
+    assert world.staff["agent_a"].name not in select.group(1)
+    page = client.get(f"/projects/?park={world.park_a.id}").get_data(as_text=True)
+    assert world.staff["agent_a"].name in page and world.staff["agent_b"].name not in page
+    assert listed(client, f"staff={world.staff['consultant_a'].id}") == [world.projects["a1"].id]
