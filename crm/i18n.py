@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from crm.extensions import babel
@@ -39,7 +39,9 @@ def yi(wan: int | None) -> str:
     if wan is None:
         return ""
     value = (decimal.Decimal(wan) / 10000).quantize(decimal.Decimal("0.1"), decimal.ROUND_HALF_UP)
-    return format_decimal(value, format="#,##0.0")
+    # Both UI languages group thousands with "," and use "." (Babel's pattern parsing cost
+    # ~0.2 ms a number: too much for tables of hundreds of parks).
+    return f"{value:,.1f}"
 
 
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -63,17 +63,20 @@ def refresh(today: dt.date, calendar: WorkCalendar) -> int:
     return len(rows)
 
 
-def _stale(rollups: list[tuple[ParkRollup, Park]], park_count: int, today: dt.date) -> bool:
+def _stale(rollups, park_count: int, today: dt.date) -> bool:
     if len(rollups) < park_count:
         return True
-    oldest = min((r.computed_at for r, _ in rollups), default=None)
+    oldest = min((r.computed_at for r in rollups), default=None)
     return (oldest is None or utcnow() - oldest > max_age()
-            or any(r.as_of != today for r, _ in rollups))
+            or any(r.as_of != today for r in rollups))
 
 
-def _read(park_condition) -> list[tuple[ParkRollup, Park]]:
+def _read(park_condition) -> list:
+    """Rows (columns, not ORM objects: a city has hundreds of parks) of the visible parks."""
     return list(db.session.execute(
-        select(ParkRollup, Park).join(Park, Park.id == ParkRollup.park_id)
+        select(ParkRollup.computed_at, ParkRollup.as_of, ParkRollup.figures,
+               Park.id, Park.name, Park.short_name)
+        .join(Park, Park.id == ParkRollup.park_id)
         .where(park_condition).order_by(Park.id)).all())
 
 
@@ -85,10 +88,10 @@ def city(park_condition, today: dt.date, calendar: WorkCalendar) -> CityFigures:
         refresh(today, calendar)
         db.session.commit()
         rollups = _read(park_condition)
-    parks = [ParkRow(p.id, p.name, p.short_name, ParkFigures.from_dict(r.figures))
-             for r, p in rollups]
+    parks = [ParkRow(r.id, r.name, r.short_name, ParkFigures.from_dict(r.figures))
+             for r in rollups]
     total = ParkFigures()
     for row in parks:
         total.add(row.figures)
-    computed_at = min((r.computed_at for r, _ in rollups), default=None)
+    computed_at = min((r.computed_at for r in rollups), default=None)
     return CityFigures(parks, total, computed_at, DEFAULT_PERIOD)
