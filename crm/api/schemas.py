@@ -20,6 +20,8 @@ class ErrorDetailSchema(Schema):
     field_errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                                required=True, data_key="fields")
     current_version = fields.Integer(metadata={"description": "409 on a stale version: the current one"})
+    document_status = fields.String(
+        metadata={"description": "409 on a download not ready yet: the document's status"})
 
 
 class ErrorSchema(Schema):
