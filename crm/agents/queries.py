@@ -81,12 +81,14 @@ def workload(park_id: int, today: dt.date, sort: str = "ratio", descending: bool
                Milestone.status == MilestoneStatus.RUNNING.value, Milestone.due_on < today)
         .group_by(Assignment.staff_id)
     ).all())
-    last_log = dict(db.session.execute(
-        select(User.staff_id, func.max(ProgressLog.happened_on))
-        .join(ProgressLog, ProgressLog.author_id == User.id)
-        .where(User.staff_id.in_(ids))
-        .group_by(User.staff_id)
-    ).all())
+    # One index probe (author, date) per person's user: a join would walk every log.
+    latest = (select(func.max(ProgressLog.happened_on))
+              .where(ProgressLog.author_id == User.id).correlate(User).scalar_subquery())
+    last_log: dict = {}
+    for staff_id, day in db.session.execute(
+            select(User.staff_id, latest).where(User.staff_id.in_(ids))):
+        if day is not None and (last_log.get(staff_id) is None or day > last_log[staff_id]):
+            last_log[staff_id] = day
     rows = [WorkloadRow(s, load.get(s.id, 0), overdue.get(s.id, 0), last_log.get(s.id))
             for s in roster]
     rows.sort(key=SORT_KEYS.get(sort, SORT_KEYS["ratio"]), reverse=descending)
