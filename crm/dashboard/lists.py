@@ -129,7 +129,19 @@ def _sliced(query, slice_: Slice, park_column):
 
 def logs(condition, *, order, limit: int, offset: int = 0,
          slice_: Slice | None = None) -> list[LogRow]:
-    """Progress logs matching ``condition`` with their project, park and author."""
+    """Progress logs matching ``condition`` with their project, park and author.
+
+    The page of ids is chosen first from the logs alone (an index walk in ``order``), then
+    joined: otherwise SQLite starts from the parks and sorts every matching log.
+    """
+    page = select(ProgressLog.id).where(condition)
+    if slice_ is not None:
+        if slice_.park_id is not None:
+            page = page.where(ProgressLog.park_id == slice_.park_id)
+        if slice_.filters_projects:
+            page = page.join(Project, Project.id == ProgressLog.project_id).where(
+                *slice_.project_conditions())
+    page = page.order_by(*order).limit(limit).offset(offset)
     author = func.coalesce(Staff.name, User.display_name)
     query = (
         select(ProgressLog.id, ProgressLog.project_id, Project.name, Park.short_name,
@@ -139,10 +151,8 @@ def logs(condition, *, order, limit: int, offset: int = 0,
         .join(Park, Park.id == ProgressLog.park_id)
         .outerjoin(User, User.id == ProgressLog.author_id)
         .outerjoin(Staff, Staff.id == User.staff_id)
-        .where(condition).order_by(*order).limit(limit).offset(offset)
+        .where(ProgressLog.id.in_(page)).order_by(*order)
     )
-    if slice_ is not None:
-        query = _sliced(query, slice_, ProgressLog.park_id)
     return [LogRow(*row) for row in db.session.execute(query)]
 
 
