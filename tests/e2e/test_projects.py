@@ -91,8 +91,12 @@ def test_agent_logs_from_my_projects_on_a_phone(live_server, phone_page):
     page.locator(f'#log-form-box[data-project="{project_id}"]').wait_for()
     _log(page, "visit", VISIT)
     expect(page.get_by_test_id("log-saved")).to_contain_text(name)
-
-    page.locator(f'#log-form-box select[name="project"]').select_option(str(project_id))
+    # The fresh form was just swapped in: htmx binds its select's change handler once the
+    # swap settles; a user is never that quick, a test is.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping')")
+    with page.expect_response(lambda r: "/projects/logs/form" in r.url):
+        page.locator('#log-form-box select[name="project"]').select_option(str(project_id))
     page.locator(f'#log-form-box[data-project="{project_id}"]').wait_for()
     _log(page, "blocker", BLOCKER)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
