@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 from fractions import Fraction
 
-from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy import Float, and_, case, cast, distinct, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from crm.agents.models import Assignment, Staff, staff_parks
@@ -93,6 +94,46 @@ def workload(park_id: int, today: dt.date, sort: str = "ratio", descending: bool
             for s in roster]
     rows.sort(key=SORT_KEYS.get(sort, SORT_KEYS["ratio"]), reverse=descending)
     return rows
+
+
+class BusyRow(NamedTuple):
+    staff_id: int
+    name: str
+    kind: str
+    capacity: int
+    load: int  # active projects served
+    overdue: int  # overdue milestones on those projects
+
+
+def busiest(today: dt.date, *, park_id: int | None = None, limit: int) -> list[BusyRow]:
+    """The most loaded active people (of a park's roster, or of the city), load ratio first:
+    one query, the figures aggregated in SQL and the ranking done by the database."""
+    people = [Assignment.ended_at.is_(None), ACTIVE_PROJECT]
+    condition = [Staff.active.is_(True)]
+    if park_id is not None:
+        people.append(Assignment.staff_id.in_(roster_ids(park_id)))
+        condition.append(Staff.id.in_(roster_ids(park_id)))
+    active_projects = (
+        select(Assignment.staff_id, func.count(distinct(Assignment.project_id)).label("n"))
+        .join(Project, Project.id == Assignment.project_id)
+        .where(*people).group_by(Assignment.staff_id).subquery())
+    overdue = (
+        select(Assignment.staff_id, func.count(distinct(Milestone.id)).label("n"))
+        .join(Project, Project.id == Assignment.project_id)
+        .join(Milestone, Milestone.project_id == Assignment.project_id)
+        .where(*people, Milestone.status == MilestoneStatus.RUNNING.value,
+               Milestone.due_on < today)
+        .group_by(Assignment.staff_id).subquery())
+    load = func.coalesce(active_projects.c.n, 0)
+    rows = db.session.execute(
+        select(Staff.id, Staff.name, Staff.kind, Staff.capacity, load,
+               func.coalesce(overdue.c.n, 0))
+        .outerjoin(active_projects, active_projects.c.staff_id == Staff.id)
+        .outerjoin(overdue, overdue.c.staff_id == Staff.id)
+        .where(*condition)
+        .order_by((cast(load, Float) / Staff.capacity).desc(), Staff.name, Staff.id)
+        .limit(limit))
+    return [BusyRow(*row) for row in rows]
 
 
 def _holds(role: str):

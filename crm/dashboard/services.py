@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from crm.agents.queries import workload
+from crm.agents.queries import busiest
 from crm.dashboard import lists
 from crm.dashboard.figures import (
     DEFAULT_PERIOD, PERIODS, ParkFigures, Slice, compute, trend_months,
@@ -97,7 +97,7 @@ def park_dashboard(park_id: int, filters: Filters, today: dt.date,
     logs_in_park = ProgressLog.park_id == park_id
     blockers = lists.open_blockers(logs_in_park, limit=rows, slice_=slice_)
     activity = lists.recent_activity(logs_in_park, limit=rows, slice_=slice_)
-    staff = workload(park_id, today, sort="ratio")[:rows]
+    staff = busiest(today, park_id=park_id, limit=rows)
     return ParkDashboard(figures, overdue, due_week, blockers, staff, activity,
                          trend_months(today))
 

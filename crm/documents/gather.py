@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 import reports
 from crm.agents.models import Assignment, AssignmentRole, Staff, staff_parks
+from crm.agents.queries import busiest
 from crm.dashboard import lists
 from crm.dashboard.figures import open_blocker_condition
 from crm.extensions import db
@@ -225,34 +226,12 @@ def _blockers(in_scope, today):
 
 def _workload(park_id, today):
     """Active staff of the scope, most loaded first: active projects against capacity."""
-    active_projects = (
-        select(Assignment.staff_id, func.count(func.distinct(Assignment.project_id)).label("n"))
-        .join(Project, Project.id == Assignment.project_id)
-        .where(Assignment.ended_at.is_(None), Project.status == ProjectStatus.ACTIVE)
-        .group_by(Assignment.staff_id).subquery()
-    )
-    overdue = (
-        select(Assignment.staff_id, func.count(func.distinct(Milestone.id)).label("n"))
-        .join(Milestone, Milestone.project_id == Assignment.project_id)
-        .where(Assignment.ended_at.is_(None), Milestone.status == MilestoneStatus.RUNNING,
-               Milestone.due_on < today)
-        .group_by(Assignment.staff_id).subquery()
-    )
     condition = [Staff.active.is_(True)]
     if park_id is not None:
         condition.append(Staff.id.in_(
             select(staff_parks.c.staff_id).where(staff_parks.c.park_id == park_id)))
     total = db.session.scalar(select(func.count()).select_from(Staff).where(*condition))
-    load = func.coalesce(active_projects.c.n, 0)
-    rows = db.session.execute(
-        select(Staff.id, Staff.name, Staff.kind, Staff.capacity, load,
-               func.coalesce(overdue.c.n, 0))
-        .outerjoin(active_projects, active_projects.c.staff_id == Staff.id)
-        .outerjoin(overdue, overdue.c.staff_id == Staff.id)
-        .where(*condition)
-        .order_by((cast(load, Float) / Staff.capacity).desc(), Staff.name, Staff.id)
-        .limit(SUMMARY_STAFF_ROWS)
-    ).all()
+    rows = busiest(today, park_id=park_id, limit=SUMMARY_STAFF_ROWS)
     parks: dict[int, list[str]] = {}
     for staff_id, short_name in db.session.execute(
         select(staff_parks.c.staff_id, Park.short_name)

@@ -794,3 +794,20 @@ def test_city_comparison_sorts_by_the_figures(app, client, world, hand, query, o
     assert sorted(shown) == sorted(ids.values())
     if order:
         assert shown == [ids[k] for k in order]
+
+
+def test_workload_list_ranks_people_by_load_ratio_with_their_overdue(app, client, world):
+    """Park A: 李代办 serves a1 (1 of 6), 张顾问 serves a1 (1 of 10), 王代办 nothing; a1 has a
+    milestone past due, which counts for both people serving it."""
+    from crm.extensions import db
+
+    with app.app_context():
+        a1 = db.session.merge(world.projects["a1"])
+        factories.milestone(a1, "用地预审", due_on=dt.date(2020, 1, 6))
+        db.session.commit()
+    login(client, "manager_a")
+    page = get_ok(client, f"/dashboard/parks/{world.park_a.id}")
+    table = re.search(r'data-testid="workload-list">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    rows = [re.findall(r"<td[^>]*>([^<]*)", row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    assert [(r[0].strip(), r[1], r[2], r[3]) for r in rows] == [
+        ("李代办", "1", "6", "1"), ("张顾问", "1", "10", "1"), ("王代办", "0", "6", "0")]
