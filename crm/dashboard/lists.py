@@ -112,11 +112,7 @@ def milestones(condition, state: str, *, limit: int, offset: int = 0,
 def count(model, condition, slice_: Slice | None = None) -> int:
     query = select(func.count()).select_from(model).where(condition)
     if slice_ is not None:
-        if slice_.park_id is not None:
-            query = query.where(model.park_id == slice_.park_id)
-        if slice_.filters_projects:
-            query = query.join(Project, Project.id == model.project_id).where(
-                *slice_.project_conditions())
+        query = slice_.rows(query, model.park_id, model.project_id)
     return db.session.scalar(query) or 0
 
 
@@ -136,11 +132,7 @@ def logs(condition, *, order, limit: int, offset: int = 0,
     """
     page = select(ProgressLog.id).where(condition)
     if slice_ is not None:
-        if slice_.park_id is not None:
-            page = page.where(ProgressLog.park_id == slice_.park_id)
-        if slice_.filters_projects:
-            page = page.join(Project, Project.id == ProgressLog.project_id).where(
-                *slice_.project_conditions())
+        page = slice_.rows(page, ProgressLog.park_id, ProgressLog.project_id)
     page = page.order_by(*order).limit(limit).offset(offset)
     author = func.coalesce(Staff.name, User.display_name)
     query = (

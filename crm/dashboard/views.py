@@ -15,17 +15,12 @@ from crm.extensions import db
 from crm.i18n import today
 from crm.milestones.models import Milestone
 from crm.milestones.services import work_calendar
-from crm.parks.models import Park
 from crm.projects.listing import parse_id
 from crm.projects.models import INDUSTRIES, ProgressLog, Stage
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 DRILL_PAGE = 50
-
-
-def _visible_park(park_id: int) -> Park:
-    return get_park_or_404(current_user, park_id)
 
 
 @bp.get("/")
@@ -48,7 +43,7 @@ def index():
 @bp.get("/parks/<int:park_id>")
 @login_required
 def park(park_id: int):
-    park = _visible_park(park_id)
+    park = get_park_or_404(current_user, park_id)
     require(Action.PARK_DASHBOARD)
     filters = services.parse_filters(request.args)
     day, calendar = today(), work_calendar()
@@ -110,7 +105,7 @@ def _drill_scope():
     park_id = parse_id(raw)
     if park_id is None:
         abort(404)
-    park = _visible_park(park_id)
+    park = get_park_or_404(current_user, park_id)
     require(Action.PARK_DASHBOARD)
     return park
 

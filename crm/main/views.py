@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select, text
 
@@ -11,6 +11,7 @@ from crm.auth.models import Role
 from crm.auth.scope import park_condition, project_condition
 from crm.dashboard import lists
 from crm.dashboard.figures import DEFAULT_PERIOD
+from crm.dashboard.services import list_rows
 from crm.extensions import db
 from crm.i18n import today
 from crm.milestones.models import Milestone, MilestoneStatus
@@ -44,7 +45,7 @@ def _staff_home() -> dict:
     """An agent's or consultant's day: my milestones overdue and due soon, my open blockers,
     my projects, the quick log form.  A constant number of queries."""
     day, calendar = today(), work_calendar()
-    rows = current_app.config["DASHBOARD_LIST_ROWS"]
+    rows = list_rows()
     mine = project_condition(current_user, Milestone.project_id, Milestone.park_id)
 
     def state(name):
