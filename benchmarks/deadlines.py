@@ -78,7 +78,7 @@ def database(open_milestones: int) -> None:
 
     from crm import create_app
     from crm.extensions import db
-    from crm.milestones.calendar_admin import import_schedule
+    from crm.milestones.services.schedules import import_schedule
     from crm.milestones.models import Milestone, MilestonePause
     from crm.parks.models import District, Park
     from crm.projects.models import Project

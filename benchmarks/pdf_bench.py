@@ -152,9 +152,9 @@ def in_process(app, projects: list[int]) -> dict:
     from pypdf import PdfReader
 
     import reports
-    from crm.documents import gather
+    from crm.documents import queries as gather
     from crm.i18n import today
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     reports.warm_up()
     results = {}
@@ -184,9 +184,9 @@ def build_round(app, projects: list[int]) -> tuple[float, float]:
     """Build the service orders of the projects back to back in this process (data gathered
     beforehand): (documents per second, CPU seconds per document)."""
     import reports
-    from crm.documents import gather
+    from crm.documents import queries as gather
     from crm.i18n import today
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     with app.app_context():
         day, calendar = today(), work_calendar()
@@ -201,7 +201,7 @@ def build_round(app, projects: list[int]) -> tuple[float, float]:
 
 def job_round(app, projects: list[int]) -> tuple[float, float]:
     """The job's whole work (claim, gather, build, store, commits) in this process."""
-    from crm.jobs import build_document
+    from crm.documents.jobs import build_document
 
     ids = queue_orders(app, projects, send=False)
     with app.app_context():

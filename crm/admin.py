@@ -7,6 +7,8 @@ conflicting token and break every save).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask, abort, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.menu import MenuLink
@@ -20,17 +22,22 @@ from wtforms import PasswordField, ValidationError
 from wtforms.validators import Optional
 
 from crm.auth import services as user_services
-from crm.auth.models import Role
+from crm.auth.permissions import Action, can
+from crm.errors import DomainError
 from crm.extensions import db
 from crm.i18n import local_time
 from crm.labels import choices, label
-from crm.milestones.calendar_admin import IMPORT_LINK_LABEL, RecomputesDeadlines
+from crm.milestones.models import CalendarOverride
+from crm.milestones.queries import build_calendar
+from crm.milestones.services.schedules import recompute_open
 from crm.security import csp_nonce
+
+IMPORT_LINK_LABEL = _l("Load a holiday schedule")  # the back office's menu link
 
 
 class _AdminOnly:
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_user.role == Role.ADMIN
+        return can(current_user, Action.ADMIN)
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
@@ -128,8 +135,8 @@ class UserView(SecuredModelView):
         password = form.new_password.data
         if password:
             try:
-                user_services.set_password(model, password)
-            except user_services.PasswordPolicyError as exc:
+                user_services.set_password(model, password, field="new_password")
+            except DomainError as exc:
                 raise ValidationError(str(exc)) from exc
         elif is_created:
             raise ValidationError(str(_l("A new user needs a password.")))
@@ -164,6 +171,30 @@ class ApprovalItemView(SecuredModelView):
         "stage": [(c, t) for c, t in choices("stage") if c in ("filing", "land", "planning", "permitting")],
         "applicability": choices("applicability"),
     }
+
+
+class RecomputesDeadlines:
+    """Flask-Admin hooks for calendar overrides: a saved or deleted override recomputes every
+    open deadline in the same transaction (Flask-Admin commits it).  Also reads the date key of
+    the edit and delete URLs as a date (SQLite's Date type refuses the string)."""
+
+    action_disallowed_list = ["delete"]  # the mass delete passes string keys; delete one by one
+
+    def get_one(self, id):
+        try:
+            day = dt.date.fromisoformat(str(id))
+        except ValueError:
+            return None
+        return db.session.get(CalendarOverride, day)
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        db.session.flush()
+        recompute_open(build_calendar())
+
+    def on_model_delete(self, model):
+        super().on_model_delete(model)
+        recompute_open(build_calendar(exclude_days=[model.day]))
 
 
 class CalendarOverrideView(RecomputesDeadlines, SecuredModelView):

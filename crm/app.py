@@ -30,28 +30,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = BoundedIntConverter
     load_config(app, test_config)
-
-    from crm import extensions as ext
-    from crm import models  # noqa: F401  (every table in the metadata)
-    from crm.audit import services as audit
-    from crm.db import configure_sqlite
-
-    ext.db.init_app(app)
-    ext.migrate.init_app(app, ext.db, directory=str(Path(app.root_path).parent / "migrations"),
-                         render_as_batch=True, compare_type=True)
-    ext.csrf.init_app(app)
-    ext.login_manager.init_app(app)
-    ext.limiter.init_app(app)
-
-    with app.app_context():
-        if ext.db.engine.dialect.name == "sqlite":
-            configure_sqlite(ext.db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    audit.install()
+    register_extensions(app)
+    register_domain(app)
 
     from crm import i18n, security, web
     from crm.admin import init_admin
     from crm.api.core import init_api
-    from crm.auth.login import init_login
+    from crm.auth.views import init_login
     from crm.cli import register_cli
 
     i18n.init_app(app)
@@ -63,6 +48,54 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_api(app)
     register_cli(app)
     return app
+
+
+def register_extensions(app: Flask) -> None:
+    from crm import extensions as ext
+    from crm import models  # noqa: F401  (every table in the metadata)
+    from crm.db import configure_sqlite
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(Path(app.root_path).parent / "migrations"),
+                         render_as_batch=True, compare_type=True)
+    ext.csrf.init_app(app)
+    ext.login_manager.init_app(app)
+    ext.limiter.init_app(app)
+    with app.app_context():
+        if ext.db.engine.dialect.name == "sqlite":
+            configure_sqlite(ext.db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+# The jobs every worker with the scheduler keeps armed: (dotted path, interval in seconds).
+PERIODIC_JOBS = (
+    ("crm.milestones.jobs.sla_sweep", 600),
+    # Every minute: the leadership dashboard shows figures at most a minute or two old.
+    ("crm.dashboard.jobs.refresh_rollups", 60),
+    ("crm.documents.jobs.recover_documents", 60),
+)
+
+
+def register_domain(app: Flask) -> None:
+    """The registries the domain packages share, set up here and nowhere else: the session
+    hooks (audit trail, after-commit callbacks), the cross-domain reactions, the audit
+    trail's action labels and the periodic jobs."""
+    from crm import transaction, workflows
+    from crm.agents.services import roster, staffing
+    from crm.audit import queries as trail
+    from crm.audit import services as audit
+    from crm.documents import services as documents
+    from crm.milestones.services import lifecycle, schedules
+    from crm.projects import services as projects
+
+    audit.install()
+    transaction.install()
+    workflows.connect()
+    app.extensions["audit_actions"] = {
+        **trail.GENERIC_ACTIONS, **projects.AUDIT_ACTIONS, **lifecycle.AUDIT_ACTIONS,
+        **schedules.AUDIT_ACTIONS, **staffing.AUDIT_ACTIONS, **roster.AUDIT_ACTIONS,
+        **documents.AUDIT_ACTIONS,
+    }
+    app.extensions["periodic_jobs"] = list(PERIODIC_JOBS)
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from crm.errors import DomainError
 from crm.extensions import db
 
 crm_cli = AppGroup("crm", help="Daiban commands: demo data, users, the worker.")
@@ -53,7 +54,7 @@ def generate_command(projects, seed, today):
 @crm_cli.command("seed")
 def seed_command():
     """Seed reference data (the approval-item catalogue) into an empty database."""
-    from crm.milestones.catalogue import seed_catalogue
+    from crm.milestones.services.plans import seed_catalogue
 
     added = seed_catalogue()
     db.session.commit()
@@ -68,13 +69,13 @@ def calendar_import_command(path, year):
     every running deadline."""
     from pathlib import Path
 
-    from crm.milestones.calendar_admin import ScheduleFileError, decode, import_schedule
+    from crm.milestones.services.schedules import decode, import_schedule
 
     try:
         result = import_schedule(decode(Path(path).read_bytes()), year, source=Path(path).name)
-    except ScheduleFileError as exc:
+    except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException("nothing saved:\n" + "\n".join(str(e) for e in exc.errors)) from exc
+        raise click.ClickException("nothing saved:\n" + "\n".join(str(e) for e in exc.messages)) from exc
     db.session.commit()
     click.echo(f"{year}: {result.days_off} days off, {result.working_days} working days loaded "
                f"({result.removed} old overrides removed); {result.recompute.changed} of "
@@ -89,13 +90,13 @@ def calendar_import_command(path, year):
 @click.password_option()
 def create_user_command(username, display_name, role, password):
     """Create a user (the password is asked for twice)."""
-    from crm.auth.services import PasswordPolicyError, create_user, find_by_username
+    from crm.auth.services import create_user, find_by_username
 
     if find_by_username(username):
         raise click.ClickException(f"user {username!r} exists already")
     try:
         create_user(username, display_name, role, password)
-    except PasswordPolicyError as exc:
+    except DomainError as exc:
         raise click.ClickException(f"password too weak: {exc}") from exc
     db.session.commit()
     click.echo(f"Created {username} ({role}).")
@@ -106,14 +107,14 @@ def create_user_command(username, display_name, role, password):
 @click.password_option()
 def set_password_command(username, password):
     """Set a user's password (ends their sessions)."""
-    from crm.auth.services import PasswordPolicyError, find_by_username, set_password
+    from crm.auth.services import find_by_username, set_password
 
     user = find_by_username(username)
     if user is None:
         raise click.ClickException(f"no user {username!r}")
     try:
         set_password(user, password)
-    except PasswordPolicyError as exc:
+    except DomainError as exc:
         raise click.ClickException(f"password too weak: {exc}") from exc
     db.session.commit()
     click.echo(f"Password of {username} changed.")
@@ -128,8 +129,7 @@ crm_cli.add_command(token_cli)
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
 def token_create_command(username, name):
     """Create an API token for USERNAME and print it (it is shown only this once)."""
-    from crm.api.tokens import create_token
-    from crm.auth.services import find_by_username
+    from crm.auth.services import create_token, find_by_username
 
     user = find_by_username(username)
     if user is None or not user.active:
@@ -143,13 +143,13 @@ def token_create_command(username, name):
 @click.argument("token_id", type=int)
 def token_revoke_command(token_id):
     """Revoke the API token with this id (takes effect at once)."""
-    from crm.api.models import ApiToken
-    from crm.api.tokens import revoke
+    from crm.auth.models import ApiToken
+    from crm.auth.services import revoke_token
 
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise click.ClickException(f"no token {token_id}")
-    revoke(token)
+    revoke_token(token)
     db.session.commit()
     click.echo(f"Token {token_id} ({token.prefix}…) revoked.")
 
@@ -158,8 +158,7 @@ def token_revoke_command(token_id):
 @click.argument("username")
 def token_list_command(username):
     """List USERNAME's API tokens."""
-    from crm.api.tokens import tokens_of
-    from crm.auth.services import find_by_username
+    from crm.auth.services import find_by_username, tokens_of
 
     user = find_by_username(username)
     if user is None:

@@ -2,7 +2,7 @@
 
 from crm.parks.models import District, Park  # noqa: F401
 from crm.agents.models import Assignment, AssignmentRole, Staff, StaffKind, staff_parks  # noqa: F401
-from crm.auth.models import Role, User, user_parks  # noqa: F401
+from crm.auth.models import ApiToken, Role, User, user_parks  # noqa: F401
 from crm.projects.models import (  # noqa: F401
     LogAnnotation, LogKind, ProgressLog, Project, ProjectStatus, Stage, StageChange,
 )
@@ -12,5 +12,4 @@ from crm.milestones.models import (  # noqa: F401
 from crm.documents.models import GeneratedDocument  # noqa: F401
 from crm.notifications.models import Notification  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401
-from crm.api.models import ApiToken  # noqa: F401
 from crm.dashboard.models import ParkRollup  # noqa: F401

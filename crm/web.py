@@ -1,4 +1,5 @@
-"""Blueprint registration and error pages."""
+"""The web UI's wiring: blueprints, the sections of the project page, navigation and error
+pages."""
 
 from __future__ import annotations
 
@@ -10,19 +11,23 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from crm.auth.models import Role
-from crm.auth.permissions import Action, can
+from crm.auth.permissions import Action, can, can_current
+from crm.errors import DomainError, domain_error_response, error_response, from_http_exception
 
 
 def register_blueprints(app: Flask) -> None:
     from crm.agents.views import bp as agents_bp
+    from crm.agents.views.team import team_context
     from crm.auth.views import bp as auth_bp
     from crm.dashboard.views import bp as dashboard_bp
     from crm.documents.views import bp as documents_bp
+    from crm.documents.views import service_orders_panel
     from crm.main.views import bp as main_bp
     from crm.milestones.views import bp as milestones_bp
+    from crm.milestones.views import timeline_panel
     from crm.notifications.views import bp as notifications_bp
     from crm.projects.views import bp as projects_bp
+    from crm.projects.views.pages import Panel
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -32,8 +37,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(milestones_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(dashboard_bp)
-    app.jinja_env.globals["nav_items"] = nav_items
-    app.jinja_env.globals["unread_notifications"] = unread_notifications
+    # The project page shows its own header and log, then these sections of other packages.
+    app.extensions["project_panels"] = [
+        Panel("team", 10, "agents/_team_panel.html", team_context),
+        Panel("timeline", 20, "milestones/_timeline.html", timeline_panel),
+        Panel("service_orders", 50, "documents/_service_orders.html", service_orders_panel),
+    ]
+    app.jinja_env.globals.update(nav_items=nav_items, unread_notifications=unread_notifications,
+                                 can=can_current)
 
 
 class NavItem(NamedTuple):
@@ -52,18 +63,18 @@ def nav_items() -> list[NavItem]:
     ]
     if can(current_user, Action.PARK_DASHBOARD):
         items.insert(1, NavItem(_("Dashboard"), url_for("dashboard.index"), "/dashboard"))
-    if current_user.role in (Role.ADMIN, Role.LEADER, Role.PARK_MANAGER):
+    if can(current_user, Action.ROSTER_VIEW):
         items.append(NavItem(_("Staff"), url_for("agents.index"), "/parks"))
     if can(current_user, Action.SUMMARY_REQUEST):
         items.append(NavItem(_("Reports"), url_for("documents.summaries"), "/documents/summaries"))
-    if current_user.role == Role.ADMIN:
+    if can(current_user, Action.ADMIN):
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items
 
 
 def unread_notifications() -> int:
     """The navigation bar's unread count (one query per page)."""
-    from crm.notifications.services import unread_count
+    from crm.notifications.queries import unread_count
 
     if not current_user.is_authenticated:
         return 0
@@ -76,8 +87,6 @@ def wants_json() -> bool:
 
 def _error_page(status: int, title: str, message: str, error=None):
     if wants_json():
-        from crm.api.errors import error_response, from_http_exception
-
         if error is not None and hasattr(error, "code"):
             return from_http_exception(error, message)
         return error_response(status, message)
@@ -101,6 +110,17 @@ def register_error_handlers(app: Flask) -> None:
             400, _("Form expired"),
             _("The form was missing its security token or has expired. Go back, reload the page and submit again."),
         )
+
+    @app.errorhandler(DomainError)
+    def _refused(error):
+        """A refused change no view turned into form messages: the API's JSON error, or a
+        page that says what was refused."""
+        if wants_json():
+            return domain_error_response(error)
+        titles = {409: _("Not possible now"), 403: _("Not allowed")}
+        return render_template("errors/error.html", status=error.status,
+                               title=titles.get(error.status, _("Not saved")),
+                               message=" ".join(str(m) for m in error.messages)), error.status
 
     @app.errorhandler(HTTPException)
     def _http_error(error):

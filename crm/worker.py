@@ -1,9 +1,10 @@
 """The RQ worker entry point: jobs run inside the application context; workers started with the
-scheduler also keep the periodic jobs (``crm.jobs.PERIODIC_JOBS``) scheduled.
+scheduler also keep the periodic jobs (``app.extensions["periodic_jobs"]``, listed in
+crm/app.py) scheduled.
 
 Periodic jobs, exactly once across any number of workers:
 
-- each periodic job is ONE RQ job with a fixed id (``periodic-crm_jobs_sla_sweep``) that repeats
+- each periodic job is ONE RQ job with a fixed id (``periodic-crm_milestones_jobs_sla_sweep``) that repeats
   itself with RQ's ``Repeat``: after each successful run RQ puts the same job back in the
   scheduled registry ``interval`` seconds later, and RQ's scheduler (one per queue across all
   workers, by RQ's own lock) enqueues it when due;
@@ -25,10 +26,9 @@ from rq import Queue, Repeat, SimpleWorker, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from crm.documents.jobs import prepare_worker
 from crm.extensions import db
-from crm.jobs import (
-    DEFAULT_QUEUE, PERIODIC_JOBS, WORKER_QUEUES, prepare_worker, redis_connection,
-)
+from crm.queue import DEFAULT_QUEUE, WORKER_QUEUES, periodic_jobs, redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def periodic_job_id(path: str) -> str:
 def ensure_periodic_jobs(connection: Redis, jobs=None, queue_name: str = DEFAULT_QUEUE) -> list[str]:
     """Arm every periodic job that is not alive; returns the ids armed (empty when another
     worker holds the lock: it is doing the same)."""
-    jobs = PERIODIC_JOBS if jobs is None else jobs
+    jobs = periodic_jobs() if jobs is None else jobs
     lock = connection.lock(PERIODIC_LOCK, timeout=60)
     if not lock.acquire(blocking=False):
         return []

@@ -59,7 +59,24 @@ def _po_path(folder: Path, locale: str) -> Path:
     return folder / locale / "LC_MESSAGES" / "messages.po"
 
 
+def _known_translations() -> dict:
+    """Every translation in any catalog, by message id: a string that moves from one package
+    to another keeps its Chinese."""
+    known = {}
+    for folder in catalogs():
+        for locale in LOCALES:
+            path = _po_path(folder, locale)
+            if path.exists():
+                with path.open("rb") as fh:
+                    for message in read_po(fh, locale=locale):
+                        if message.id and message.string and (
+                                not isinstance(message.string, tuple) or all(message.string)):
+                            known.setdefault(message.id, message.string)
+    return known
+
+
 def extract() -> None:
+    known = _known_translations()
     for folder, files in catalogs().items():
         template = _extract(files)
         for locale in LOCALES:
@@ -73,6 +90,9 @@ def extract() -> None:
                 catalog = Catalog(locale=locale, project="Daiban", charset="utf-8")
                 catalog.update(template, no_fuzzy_matching=True)
             catalog.obsolete.clear()
+            for message in catalog:
+                if message.id and not message.string and message.id in known:
+                    message.string = known[message.id]
             with path.open("wb") as fh:
                 write_po(fh, catalog, width=100, omit_header=False, sort_output=True)
             print(f"{path.relative_to(ROOT)}: {len(catalog)} strings")

@@ -114,7 +114,7 @@ def app(app_config, tmp_path):
     if DB_KIND == "postgresql":
         _reset_postgresql(application)
     from crm.extensions import db
-    from crm.milestones.catalogue import seed_catalogue
+    from crm.milestones.services.plans import seed_catalogue
 
     with application.app_context():
         seed_catalogue()

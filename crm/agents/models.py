@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import UTCDateTime, utcnow
 from crm.extensions import db
-from crm.projects.models import ProgressLog
 
 
 class StaffKind(enum.StrEnum):
@@ -112,8 +111,3 @@ class Assignment(db.Model):
     def is_active(self) -> bool:
         return self.ended_at is None
 
-
-
-# The workload view's "last progress log" figure: each person's latest log, by author.  Declared
-# here, next to the query that needs it (agents/queries.py), so projects/models.py stays as it is.
-Index("ix_progress_logs_author_happened", ProgressLog.author_id, ProgressLog.happened_on)

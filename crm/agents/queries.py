@@ -1,6 +1,7 @@
-"""Read-side queries of the agents pages: park rosters, the workload table, the unassigned
-queue, a project's team and history.  Each figure is one aggregate query, whatever the size
-of the park (pages run a constant number of queries)."""
+"""Reads of staff and assignments shared by pages, PDFs, services and the API: loads, park
+rosters, the workload table, the unassigned queue (one definition of "unassigned"), a
+project's team and history.  Each figure is one aggregate query, whatever the size of the
+park (pages run a constant number of queries)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,41 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from fractions import Fraction
 
-from sqlalchemy import Float, and_, case, cast, distinct, exists, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Float, and_, case, cast, distinct, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
-from crm.agents.models import Assignment, Staff, staff_parks
-from crm.agents.services import ACTIVE_PROJECT, CONSULTANT, LEAD_AGENT, loads, roster_ids
+from crm.agents.models import Assignment, AssignmentRole, Staff, StaffKind, staff_parks
 from crm.auth.models import User
+from crm.auth.scope import park_condition
+from crm.db import LIKE_ESCAPE, contains_pattern
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestoneStatus
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
+
+
+CONSULTANT = AssignmentRole.CONSULTANT.value
+LEAD_AGENT = AssignmentRole.LEAD_AGENT.value
+HELPER = AssignmentRole.HELPER.value
+PRINCIPAL_ROLES = (CONSULTANT, LEAD_AGENT)
+KIND_OF_ROLE = {CONSULTANT: StaffKind.CONSULTANT.value, LEAD_AGENT: StaffKind.AGENT.value,
+                HELPER: StaffKind.AGENT.value}
+ACTIVE_PROJECT = Project.status == ProjectStatus.ACTIVE.value
+
+
+def loads(staff_ids) -> dict[int, int]:
+    """Active projects per person (ids, or a subquery of ids): one aggregate query."""
+    rows = db.session.execute(
+        select(Assignment.staff_id, func.count(distinct(Assignment.project_id)))
+        .join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.staff_id.in_(staff_ids), Assignment.ended_at.is_(None), ACTIVE_PROJECT)
+        .group_by(Assignment.staff_id)
+    ).all()
+    return {staff_id: count for staff_id, count in rows}
+
+
+def roster_ids(park_id: int):
+    """Subquery: the ids of the staff who serve the park."""
+    return select(staff_parks.c.staff_id).where(staff_parks.c.park_id == park_id)
 
 
 def park_roster(park_id: int) -> list[Staff]:
@@ -223,3 +250,42 @@ def open_assignment_count(staff_id: int, condition=None) -> int:
     if condition is not None:
         query = query.where(condition)
     return db.session.scalar(query) or 0
+
+
+def park_staff_member(park_id: int, staff_id: int) -> Staff | None:
+    """A person on the park's roster (None: no such person there)."""
+    return db.session.scalar(select(Staff).where(Staff.id == staff_id,
+                                                 Staff.id.in_(roster_ids(park_id))))
+
+
+def roster_candidates(park_id: int, text: str, limit: int = 20) -> list[Staff]:
+    """Active people not on the park's roster whose name or phone contains ``text``."""
+    pattern = contains_pattern(text)
+    return list(db.session.scalars(
+        select(Staff).where(~Staff.id.in_(roster_ids(park_id)), Staff.active.is_(True),
+                            or_(Staff.name.ilike(pattern, escape=LIKE_ESCAPE),
+                                Staff.phone.ilike(pattern, escape=LIKE_ESCAPE)))
+        .order_by(Staff.name, Staff.id).limit(limit)))
+
+
+def unassigned_page(park_id: int, size: int, page: int) -> list:
+    """One page of the park's unassigned queue: (Project, has_consultant, has_lead) rows."""
+    return db.session.execute(
+        unassigned_query(park_id).limit(size).offset((page - 1) * size)).all()
+
+
+def unassigned_projects(park_id: int, project_id: int | None = None,
+                        limit: int = 200) -> list[Project]:
+    """The park's unassigned projects, oldest first (one of them when ``project_id``)."""
+    query = unassigned_query(park_id)
+    if project_id:
+        query = query.where(Project.id == project_id)
+    return [row.Project for row in db.session.execute(query.limit(limit)).all()]
+
+
+def staff_in_scope(user) -> list[Staff]:
+    """The staff serving the parks the user may see, with their parks (two queries)."""
+    in_scope = select(staff_parks.c.staff_id).where(park_condition(user, staff_parks.c.park_id))
+    return list(db.session.scalars(
+        select(Staff).where(Staff.id.in_(in_scope)).options(selectinload(Staff.parks))
+        .order_by(Staff.id)))

@@ -5,22 +5,17 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from crm.agents import queries, services
+from crm.agents import queries
+from crm.agents.services import staffing as services
 from crm.api.core import api_user
-from crm.api.errors import abort
 from crm.api.projects import require
 from crm.api.schemas import AssignmentSchema, AssignSchema, AutoAssignResultSchema
 from crm.auth.permissions import Action
 from crm.auth.scope import get_project_or_404
-from crm.extensions import db
+from crm.transaction import transaction
 
 bp = Blueprint("api_assignments", __name__, url_prefix="/api/v1/projects",
                description="Chief consultant, lead agent and helpers of a project.")
-
-
-def _refused(exc: services.AssignmentError):
-    db.session.rollback()
-    abort(422, "The assignment was refused.", fields={k: [str(v)] for k, v in exc.errors.items()})
 
 
 @bp.route("/<int:project_id>/assignments")
@@ -39,14 +34,11 @@ class Assignments(MethodView):
         user = api_user()
         project = get_project_or_404(user, project_id)
         require(Action.ASSIGN)
-        try:
+        with transaction():
             assignment = services.assign(
                 project, values["role"], values["staff_id"], actor_id=user.id,
                 reason=values["reason"], handover_note=values.get("handover_note"),
                 force=values["force"])
-        except services.AssignmentError as exc:
-            _refused(exc)
-        db.session.commit()
         return assignment
 
 
@@ -58,10 +50,7 @@ class AutoAssign(MethodView):
         user = api_user()
         project = get_project_or_404(user, project_id)
         require(Action.ASSIGN)
-        try:
+        with transaction():
             result = services.auto_assign(project, actor_id=user.id)
-        except services.AssignmentError as exc:
-            _refused(exc)
-        db.session.commit()
         return {"assigned": {role: staff.id for role, staff in result.assigned.items()},
                 "unassigned": result.unassigned}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request
 from flask_smorest import Api
 
-from crm.api import errors
 from crm.api.schemas import ErrorSchema
 from crm.audit.services import ACTOR_KEY
+from crm.auth.services import find_active_token
+from crm.errors import error_response
 from crm.extensions import db
+from crm.transaction import transaction
 
 API_PREFIX = "/api/v1"
 # Paths under the prefix that need no token: the OpenAPI document and its reading page.
@@ -46,19 +48,17 @@ def authenticate():
         return None
     limit = current_app.config["API_MAX_BODY_BYTES"]
     if request.content_length and request.content_length > limit:
-        return errors.error_response(413, f"The request body is larger than {limit} bytes.")
-    from crm.api.tokens import find_active
-
-    token = find_active(bearer_secret() or "")
+        return error_response(413, f"The request body is larger than {limit} bytes.")
+    with transaction():  # last_used_at, when it changed
+        token = find_active_token(bearer_secret() or "")
     if token is None:
-        response = errors.error_response(
+        response = error_response(
             401, "A valid API token is required: send 'Authorization: Bearer <token>'.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="daiban"'
         return response
     g.api_user = token.user
     g.api_token_id = token.id
     db.session.info[ACTOR_KEY] = token.user_id
-    db.session.commit()  # last_used_at, when it changed
     return None
 
 

@@ -11,11 +11,13 @@ from crm.api.core import api_user
 from crm.api.projects import require
 from crm.auth.permissions import Action
 from crm.auth.scope import get_park_or_404, park_condition
-from crm.dashboard import rollups
-from crm.dashboard.figures import DEFAULT_PERIOD, PERIODS, ParkFigures, compute, trend_months
-from crm.dashboard.services import Filters
+from crm.dashboard import services
+from crm.dashboard.queries import boards
+from crm.dashboard.queries.boards import Filters
+from crm.dashboard.queries.figures import DEFAULT_PERIOD, PERIODS, ParkFigures, compute, trend_months
 from crm.i18n import today
-from crm.milestones.services import work_calendar
+from crm.milestones.queries import work_calendar
+from crm.transaction import transaction
 from crm.projects.models import INDUSTRIES, Stage
 
 bp = Blueprint("api_dashboard", __name__, url_prefix="/api/v1/dashboard",
@@ -135,7 +137,11 @@ class CityDashboard(MethodView):
         user = api_user()
         require(Action.CITY_DASHBOARD)
         day = today()
-        city = rollups.city(park_condition(user), day, work_calendar())
+        city, stale = boards.city(park_condition(user), day)
+        if stale:
+            with transaction():
+                services.refresh(day, work_calendar())
+            city, _stale = boards.city(park_condition(user), day)
         months = trend_months(day)
         return {
             "as_of": day, "computed_at": city.computed_at, "period_days": city.period_days,

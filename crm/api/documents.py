@@ -15,20 +15,21 @@ from crm.api.schemas import DocumentSchema, SummaryRequestSchema
 from crm.audit import services as audit
 from crm.auth.permissions import Action
 from crm.auth.scope import get_park_or_404, get_project_or_404
-from crm.documents import services
+from crm.documents import queries, services
 from crm.documents.forms import summary_form
 from crm.documents.models import GeneratedDocument
-from crm.documents.views import content_disposition
 from crm.extensions import db
-from crm.jobs import submit_document
 from crm.projects.models import Project
+from crm.transaction import transaction
 
 bp = Blueprint("api_documents", __name__, url_prefix="/api/v1",
                description="Service orders (服务单) and summaries (汇总报告) as PDFs, made by workers.")
 
 
-def _accepted(requested: services.Requested):
-    submit_document(requested)
+def _accepted(request_document):
+    """Make the request (one unit of work; the document goes to the queue once committed)."""
+    with transaction():
+        requested = request_document()
     doc = requested.document
     return doc, 202, {"Location": url_for("api_documents.Document", document_id=doc.id)}
 
@@ -41,7 +42,7 @@ class ServiceOrders(MethodView):
         last version if the plan has not changed, otherwise a new version."""
         project = get_project_or_404(api_user(), project_id, joinedload(Project.park))
         require(Action.DOCUMENT_REQUEST)
-        return _accepted(services.request_service_order(project, api_user()))
+        return _accepted(lambda: services.request_service_order(project, api_user()))
 
 
 @bp.route("/summaries")
@@ -57,7 +58,8 @@ class Summaries(MethodView):
         park_id = form.park_id
         if park_id is not None:
             get_park_or_404(user, park_id)
-        return _accepted(services.request_summary(park_id, form.start.data, form.end.data, user))
+        return _accepted(lambda: services.request_summary(park_id, form.start.data, form.end.data,
+                                                          user))
 
 
 @bp.route("/documents/<int:document_id>")
@@ -65,7 +67,7 @@ class Document(MethodView):
     @bp.response(200, DocumentSchema)
     def get(self, document_id: int):
         """A document's status; `download_url` appears once it is done."""
-        return services.get_document_or_404(api_user(), document_id)
+        return queries.get_document_or_404(api_user(), document_id)
 
 
 @bp.route("/documents/<int:document_id>/download")
@@ -73,15 +75,15 @@ class Download(MethodView):
     @bp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
     def get(self, document_id: int):
         """The PDF (409 while it is not done yet)."""
-        doc = services.get_document_or_404(api_user(), document_id, undefer(GeneratedDocument.content))
+        doc = queries.get_document_or_404(api_user(), document_id, undefer(GeneratedDocument.content))
         require(Action.DOCUMENT_DOWNLOAD)
         if doc.status != services.DONE or doc.content is None:
             abort(409, "The document is not ready yet; poll its status URL.", code="not_ready",
                   document_status=doc.status)
-        audit.record(db.session, "document.download", doc)
-        db.session.commit()
+        with transaction():
+            audit.record(db.session, "document.download", doc)
         response = Response(doc.content, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = content_disposition(
-            doc.filename or services.ascii_filename(doc), services.ascii_filename(doc))
+        response.headers["Content-Disposition"] = queries.content_disposition(
+            doc.filename or queries.ascii_filename(doc), queries.ascii_filename(doc))
         response.set_etag(doc.sha256)
         return response

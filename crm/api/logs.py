@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
 
 from crm.api.core import api_user
 from crm.api.errors import abort
@@ -13,10 +12,9 @@ from crm.api.projects import require
 from crm.api.schemas import LogCreateSchema, LogPageArgsSchema, LogPageSchema, LogSchema, ResolveSchema
 from crm.auth.permissions import Action
 from crm.auth.scope import get_project_or_404
-from crm.extensions import db
-from crm.projects import progress
+from crm.projects import queries, services
 from crm.projects.forms import project_log_form
-from crm.projects.models import ProgressLog
+from crm.transaction import transaction
 
 bp = Blueprint("api_logs", __name__, url_prefix="/api/v1/projects",
                description="Progress logs (代办记录) and blockers (堵点).")
@@ -29,8 +27,8 @@ class Logs(MethodView):
     def get(self, args, project_id: int):
         """The project's log, newest first."""
         project = get_project_or_404(api_user(), project_id)
-        items, _more = progress.feed(project.id, args["page"], args["page_size"])
-        total = db.session.scalar(select(func.count()).where(ProgressLog.project_id == project.id))
+        items, _more = queries.feed(project.id, args["page"], args["page_size"])
+        total = queries.log_count(project.id)
         return {"items": items, "page": args["page"], "page_size": args["page_size"], "total": total}
 
     @bp.arguments(LogCreateSchema)
@@ -40,18 +38,18 @@ class Logs(MethodView):
         user = api_user()
         project = get_project_or_404(user, project_id)
         require(Action.LOG_CREATE)
-        blockers = progress.open_blockers(project.id)
+        blockers = queries.open_blockers(project.id)
         form = project_log_form(project, blockers, meta={"csrf": False}, formdata=formdata({
             "kind": values["kind"], "happened_on": values["happened_on"], "text": values["text"],
             "hours": values.get("hours"), "milestone": values.get("milestone_id"),
             "resolves": values.get("resolves")}))
         validate_or_422(form, names={"milestone": "milestone_id"})
         resolves = next((b for b in blockers if b.id == form.resolves.data), None)
-        log = progress.add_log(project, author_id=user.id, kind=form.kind.data,
-                               happened_on=form.happened_on.data, text=form.text.data,
-                               hours=form.hours.data, milestone_id=form.milestone.data,
-                               resolves=resolves)
-        db.session.commit()
+        with transaction():
+            log = services.add_log(project, author_id=user.id, kind=form.kind.data,
+                                   happened_on=form.happened_on.data, text=form.text.data,
+                                   hours=form.hours.data, milestone_id=form.milestone.data,
+                                   resolves=resolves)
         return log
 
 
@@ -64,13 +62,9 @@ class ResolveBlocker(MethodView):
         user = api_user()
         project = get_project_or_404(user, project_id)
         require(Action.LOG_CREATE)
-        log = db.session.scalar(select(ProgressLog).where(
-            ProgressLog.id == log_id, ProgressLog.project_id == project.id))
+        log = queries.project_log(project.id, log_id)
         if log is None:
             abort(404, "No such log entry in this project.")
-        try:
-            progress.close_blocker(log, actor_id=user.id, note=values["note"].strip())
-        except progress.NotAnOpenBlocker:
-            abort(409, "This entry is not an open blocker.")
-        db.session.commit()
+        with transaction():
+            services.close_blocker(log, actor_id=user.id, note=values["note"].strip())
         return log

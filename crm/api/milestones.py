@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from crm.api.core import api_user
 from crm.api.errors import abort
@@ -16,12 +13,14 @@ from crm.api.schemas import (
 )
 from crm.auth.permissions import Action
 from crm.auth.scope import get_project_or_404
+from crm.errors import Conflict
 from crm.extensions import db
 from crm.i18n import today
-from crm.milestones import lifecycle
+from crm.milestones import queries
 from crm.milestones.models import Milestone
-from crm.milestones.services import work_calendar
-from crm.milestones.timeline import sla_state
+from crm.milestones.queries import sla_state, warning_workdays, work_calendar
+from crm.milestones.services import lifecycle
+from crm.transaction import transaction
 
 bp = Blueprint("api_milestones", __name__, url_prefix="/api/v1/projects",
                description="Approval milestones of a project: deadlines in working days.")
@@ -30,7 +29,7 @@ bp = Blueprint("api_milestones", __name__, url_prefix="/api/v1/projects",
 def _dump(milestones):
     """Milestones with their SLA state as of today."""
     day, calendar = today(), work_calendar()
-    threshold = current_app.config["SLA_WARNING_WORKDAYS"]
+    threshold = warning_workdays()
     for m in milestones:
         m.state = sla_state(m, day, calendar, threshold)
     return milestones
@@ -38,9 +37,7 @@ def _dump(milestones):
 
 def _milestone(project_id: int, milestone_id: int) -> Milestone:
     project = get_project_or_404(api_user(), project_id)
-    milestone = db.session.scalar(
-        select(Milestone).where(Milestone.id == milestone_id, Milestone.project_id == project.id)
-        .options(selectinload(Milestone.pauses)))
+    milestone = queries.project_milestone(project.id, milestone_id)
     if milestone is None:
         abort(404, "No such milestone in this project.")
     return milestone
@@ -50,15 +47,11 @@ def _act(project_id: int, milestone_id: int, action: Action, change) -> Mileston
     milestone = _milestone(project_id, milestone_id)
     require(action)
     try:
-        change(milestone)
-        db.session.commit()
-    except lifecycle.StaleMilestone as exc:
-        db.session.rollback()
+        with transaction():
+            change(milestone)
+    except Conflict as exc:
         current = db.session.get(Milestone, milestone_id)
         abort(409, str(exc), current_version=current.version if current else None)
-    except lifecycle.MilestoneError as exc:
-        db.session.rollback()
-        abort(422, str(exc), fields={exc.field or "_schema": [str(exc)]})
     return _dump([_milestone(project_id, milestone_id)])[0]
 
 
@@ -68,10 +61,7 @@ class Milestones(MethodView):
     def get(self, project_id: int):
         """The project's approval plan in order, with due dates and SLA states."""
         project = get_project_or_404(api_user(), project_id)
-        return _dump(db.session.scalars(
-            select(Milestone).where(Milestone.project_id == project.id)
-            .options(selectinload(Milestone.pauses))
-            .order_by(Milestone.sequence, Milestone.id)).all())
+        return _dump(queries.plan(project.id, with_pauses=True))
 
 
 @bp.route("/<int:project_id>/milestones/<int:milestone_id>/start")

@@ -6,8 +6,6 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from crm.api.core import api_user
 from crm.api.errors import abort
@@ -17,11 +15,11 @@ from crm.api.schemas import (
     ProjectSchema, StageChangeSchema,
 )
 from crm.auth.permissions import Action, can
-from crm.auth.scope import get_project_or_404, visible_parks, visible_projects
-from crm.extensions import db
-from crm.projects import services
+from crm.auth.scope import get_project_or_404, visible_parks
+from crm.errors import Conflict
+from crm.projects import queries, services
 from crm.projects.forms import project_form
-from crm.projects.models import Project
+from crm.transaction import transaction
 
 bp = Blueprint("api_projects", __name__, url_prefix="/api/v1/projects",
                description="Enterprise investment projects.")
@@ -61,22 +59,10 @@ class Projects(MethodView):
     @bp.response(200, ProjectPageSchema)
     def get(self, args):
         """Projects the token's user may see, filtered, newest first, with the total count."""
-        query = visible_projects(api_user())
-        for name, column in (("park", Project.park_id), ("stage", Project.stage),
-                             ("status", Project.status), ("industry", Project.industry)):
-            if args.get(name) is not None:
-                query = query.where(column == args[name])
-        if args.get("q"):
-            pattern = f"%{args['q']}%"
-            query = query.where(or_(Project.name.ilike(pattern), Project.investor_name.ilike(pattern),
-                                    Project.code.ilike(pattern)))
-        filtered = query.subquery()
-        total, investment = db.session.execute(
-            select(func.count(), func.coalesce(func.sum(filtered.c.investment), 0))).one()
         size = min(args["page_size"], current_app.config["API_MAX_PAGE_SIZE"])
-        items = db.session.scalars(
-            query.order_by(Project.created_at.desc(), Project.id.desc())
-            .limit(size).offset((args["page"] - 1) * size)).all()
+        items, total, investment = queries.newest_page(
+            api_user(), {name: args.get(name) for name in ("park", "stage", "status", "industry")},
+            args.get("q"), page=args["page"], size=size)
         return {"items": items, "page": args["page"], "page_size": size, "total": total,
                 "total_investment": investment}
 
@@ -88,14 +74,9 @@ class Projects(MethodView):
         require(Action.PROJECT_CREATE)
         values["park"] = values.pop("park_id")
         form = _validated_project_form(values)
-        try:
+        with transaction():
             project = services.create_project(form.project_data(), park_id=form.park.data,
                                               stage=form.stage.data, actor_id=api_user().id)
-            db.session.commit()
-        except (services.DuplicateProjectCode, IntegrityError):
-            db.session.rollback()
-            abort(422, "The request has invalid fields.",
-                  fields={"code": ["Another project already has this project code."]})
         return project
 
 
@@ -117,22 +98,17 @@ class ProjectItem(MethodView):
         version = values.pop("version")
         if project.version != version:
             abort(409, CONFLICT, current_version=project.version)
-        may_set_status = user.role != "consultant"
+        may_set_status = can(user, Action.PROJECT_STATUS)
         if "status" in values and not may_set_status:
             abort(403, "Your role does not allow changing the project's status.")
         current = {name: getattr(project, name) for name in services.EDITABLE_FIELDS}
         form = _validated_project_form(dict(current, **values), project=project,
                                        may_set_status=may_set_status)
         try:
-            services.update_project(project, form.project_data(), expected_version=version)
-            db.session.commit()
-        except services.ProjectConflict:
-            db.session.rollback()
+            with transaction():
+                services.update_project(project, form.project_data(), expected_version=version)
+        except Conflict:
             abort(409, CONFLICT, current_version=get_project_or_404(user, project_id).version)
-        except (services.DuplicateProjectCode, IntegrityError):
-            db.session.rollback()
-            abort(422, "The request has invalid fields.",
-                  fields={"code": ["Another project already has this project code."]})
         return project
 
 
@@ -148,9 +124,9 @@ class ProjectStage(MethodView):
         if project.version != values["version"]:
             abort(409, CONFLICT, current_version=project.version)
         try:
-            services.change_stage(project, values["stage"], reason=values["reason"], actor_id=user.id)
-            db.session.commit()
-        except services.StageChangeError as exc:
-            db.session.rollback()
-            abort(422, "The stage cannot be changed so.", fields={"stage": [str(exc)]})
+            with transaction():
+                services.change_stage(project, values["stage"], reason=values["reason"],
+                                      actor_id=user.id)
+        except Conflict:
+            abort(409, CONFLICT, current_version=get_project_or_404(user, project_id).version)
         return project

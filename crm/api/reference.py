@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from crm.agents.models import Staff, staff_parks
+from crm.agents.queries import staff_in_scope
 from crm.api.core import api_user
 from crm.api.schemas import ApprovalItemSchema, DistrictSchema, ParkSchema, StaffSchema
-from crm.auth.scope import park_condition
-from crm.extensions import db
-from crm.milestones.models import ApprovalItem
-from crm.parks.models import District, Park
+from crm.auth.scope import visible_parks
+from crm.milestones.queries import active_catalogue
+from crm.parks.queries import districts
 
 bp = Blueprint("api_reference", __name__, url_prefix="/api/v1",
                description="Reference data: districts, parks, approval items, staff.")
@@ -24,7 +21,7 @@ class Districts(MethodView):
     @bp.response(200, DistrictSchema(many=True))
     def get(self):
         """Districts (county-level divisions) with their division codes."""
-        return db.session.scalars(select(District).order_by(District.code)).all()
+        return districts()
 
 
 @bp.route("/parks")
@@ -32,8 +29,7 @@ class Parks(MethodView):
     @bp.response(200, ParkSchema(many=True))
     def get(self):
         """The parks the token's user may see."""
-        return db.session.scalars(
-            select(Park).where(park_condition(api_user())).order_by(Park.id)).all()
+        return visible_parks(api_user())
 
 
 @bp.route("/approval-items")
@@ -41,9 +37,7 @@ class ApprovalItems(MethodView):
     @bp.response(200, ApprovalItemSchema(many=True))
     def get(self):
         """The approval-item catalogue (city-wide rows and per-district variants)."""
-        return db.session.scalars(
-            select(ApprovalItem).where(ApprovalItem.active.is_(True))
-            .order_by(ApprovalItem.sort_order, ApprovalItem.id)).all()
+        return active_catalogue()
 
 
 @bp.route("/staff")
@@ -51,7 +45,4 @@ class StaffList(MethodView):
     @bp.response(200, StaffSchema(many=True))
     def get(self):
         """Staff serving the parks the token's user may see."""
-        in_scope = select(staff_parks.c.staff_id).where(park_condition(api_user(), staff_parks.c.park_id))
-        return db.session.scalars(
-            select(Staff).where(Staff.id.in_(in_scope)).options(selectinload(Staff.parks))
-            .order_by(Staff.id)).all()
+        return staff_in_scope(api_user())

@@ -14,6 +14,7 @@ from crm.auth.models import Role
 class Action(enum.StrEnum):
     PROJECT_CREATE = "project.create"
     PROJECT_EDIT = "project.edit"
+    PROJECT_STATUS = "project.status"  # set active / on hold / dropped
     PROJECT_STAGE = "project.stage"  # move the stage by hand
     LOG_CREATE = "log.create"
     LOG_DELETE = "log.delete"
@@ -35,6 +36,7 @@ _ALL_WRITERS = {Role.ADMIN, Role.PARK_MANAGER, Role.CONSULTANT, Role.AGENT}
 ALLOWED: dict[Action, set[Role]] = {
     Action.PROJECT_CREATE: {Role.ADMIN, Role.PARK_MANAGER},
     Action.PROJECT_EDIT: {Role.ADMIN, Role.PARK_MANAGER, Role.CONSULTANT},
+    Action.PROJECT_STATUS: {Role.ADMIN, Role.PARK_MANAGER},
     Action.PROJECT_STAGE: {Role.ADMIN, Role.PARK_MANAGER},
     Action.LOG_CREATE: _ALL_WRITERS,
     Action.LOG_DELETE: {Role.ADMIN},
@@ -56,6 +58,11 @@ ALLOWED: dict[Action, set[Role]] = {
 
 def can(user, action: Action) -> bool:
     return bool(user and user.is_authenticated and user.role in ALLOWED[action])
+
+
+def can_current(action: str) -> bool:
+    """``can('dashboard.city')`` in templates: whether the current user's role allows it."""
+    return can(current_user, Action(action))
 
 
 def require(action: Action, user=None) -> None:

@@ -28,6 +28,11 @@ def sees_all(user: User) -> bool:
     return user.role in SEE_ALL
 
 
+def assigned_only(user: User) -> bool:
+    """Whether the user sees only the projects they are assigned to (consultants, agents)."""
+    return user.role in ASSIGNED_ONLY
+
+
 def park_condition(user: User, park_id_column=Park.id) -> ColumnElement[bool]:
     """SQL condition on a park id column: the parks the user may see."""
     if sees_all(user):

@@ -1,19 +1,45 @@
-"""Login, logout, profile (password change) and language choice."""
+"""Login, logout, profile (password change, API tokens) and language choice; the Flask-Login
+wiring (sessions identified by "user id:session token")."""
 
 from __future__ import annotations
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session,
+    url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.auth import services
 from crm.auth.forms import ChangePasswordForm, LoginForm, TokenForm
-from crm.extensions import db, limiter
+from crm.auth.models import ApiToken, User
+from crm.errors import DomainError, apply_to_form
+from crm.extensions import db, limiter, login_manager
 from crm.security import is_safe_next, verify_password
+from crm.transaction import transaction
 
 bp = Blueprint("auth", __name__)
+
+
+def load_user(session_id: str) -> User | None:
+    user_id, _sep, token = (session_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def init_login(app: Flask) -> None:
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "warning"
+    # "basic": a session seen from another address/agent is no longer "fresh".  Not "strong":
+    # agents on phones change networks all day and must not be logged out each time.
+    login_manager.session_protection = "basic"
 
 
 def _login_limit() -> str:
@@ -43,8 +69,8 @@ def login():
                 session["lang"] = lang
             login_user(user)
             session.permanent = True
-            services.record_login(user)
-            db.session.commit()
+            with transaction():
+                services.record_login(user)
             return redirect(next_url if is_safe_next(next_url) else url_for("main.home"))
     return render_template("auth/login.html", form=form)
 
@@ -58,23 +84,19 @@ def logout():
 
 
 def _render_profile(form=None, token_form=None, new_secret=None):
-    from crm.api.tokens import tokens_of
-
     return render_template("auth/profile.html", form=form or ChangePasswordForm(formdata=None),
                            token_form=token_form or TokenForm(formdata=None),
-                           tokens=tokens_of(current_user), new_secret=new_secret)
+                           tokens=services.tokens_of(current_user), new_secret=new_secret)
 
 
 @bp.post("/profile/tokens")
 @login_required
 def create_token():
-    from crm.api.tokens import create_token as create
-
     token_form = TokenForm()
     if not token_form.validate_on_submit():
         return _render_profile(token_form=token_form), 422
-    _, secret = create(current_user, token_form.name.data)
-    db.session.commit()
+    with transaction():
+        _, secret = services.create_token(current_user, token_form.name.data)
     # Shown in this response only: never stored in clear, never put in the (signed, readable)
     # session cookie.
     return _render_profile(new_secret=secret)
@@ -83,14 +105,11 @@ def create_token():
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    from crm.api.models import ApiToken
-    from crm.api.tokens import revoke
-
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
-    revoke(token)
-    db.session.commit()
+    with transaction():
+        services.revoke_token(token)
     flash(_("The API token was revoked."), "success")
     return redirect(url_for("auth.profile"))
 
@@ -103,8 +122,13 @@ def profile():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
-            services.set_password(current_user, form.new_password.data)
-            db.session.commit()
+            try:
+                with transaction():
+                    services.set_password(current_user, form.new_password.data,
+                                          field="new_password")
+            except DomainError as error:
+                apply_to_form(form, error)
+                return _render_profile(form=form), 422
             # The token rotated: every other session is gone; keep this one.
             login_user(current_user._get_current_object())
             flash(_("Password changed. Your other sessions have been logged out."), "success")
@@ -118,7 +142,7 @@ def set_language():
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated:
-            current_user.locale = lang
-            db.session.commit()
+            with transaction():
+                current_user.locale = lang
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.home"))

@@ -1,5 +1,10 @@
 """Dashboards: a park's (park managers; admins and leaders pick any park), the city's
-(leadership), and the drill-down lists behind their figures."""
+(leadership), and the drill-down lists behind their figures.
+
+Charts are plain JSON computed here: ``{"kind": "bar" | "line" | "funnel", "categories":
+[...], "series": [{"name": ..., "data": [...]}]}``; static/js/js turns it into ECharts
+options.  The same numbers are in the page as a table for readers without JavaScript.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,16 @@ from flask_login import current_user, login_required
 
 from crm.auth.permissions import Action, require
 from crm.auth.scope import get_park_or_404, park_condition, sees_all, visible_parks
-from crm.dashboard import charts, lists, rollups, services
-from crm.dashboard.figures import PERIODS, open_blocker_condition, trend_months
-from crm.extensions import db
+from crm.dashboard import services
+from crm.dashboard.queries import boards, lists
+from crm.dashboard.queries.figures import PERIODS, ParkFigures, trend_months
 from crm.i18n import today
+from crm.labels import label
 from crm.milestones.models import Milestone
-from crm.milestones.services import work_calendar
-from crm.projects.listing import parse_id
+from crm.milestones.queries import work_calendar
 from crm.projects.models import INDUSTRIES, ProgressLog, Stage
+from crm.projects.queries import open_blocker_condition, parse_id
+from crm.transaction import transaction
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -45,13 +52,13 @@ def index():
 def park(park_id: int):
     park = get_park_or_404(current_user, park_id)
     require(Action.PARK_DASHBOARD)
-    filters = services.parse_filters(request.args)
+    filters = boards.parse_filters(request.args)
     day, calendar = today(), work_calendar()
-    board = services.park_dashboard(park.id, filters, day, calendar)
+    board = boards.park_dashboard(park.id, filters, day, calendar)
     chart_data = {
-        "stages": charts.stage_funnel(board.figures),
-        "milestones": charts.milestone_states(board.figures),
-        "trend": charts.monthly_trend(board.figures, board.months),
+        "stages": stage_funnel(board.figures),
+        "milestones": milestone_states(board.figures),
+        "trend": monthly_trend(board.figures, board.months),
     }
     return render_template(
         "dashboard/park.html", park=park, parks=visible_parks(current_user), board=board,
@@ -64,21 +71,25 @@ def park(park_id: int):
 def city():
     require(Action.CITY_DASHBOARD)
     day, calendar = today(), work_calendar()
-    figures = rollups.city(park_condition(current_user), day, calendar)
+    figures, stale = boards.city(park_condition(current_user), day)
+    if stale:
+        with transaction():
+            services.refresh(day, calendar)
+        figures, _stale = boards.city(park_condition(current_user), day)
     sort = request.args.get("sort", "name")
-    sort = sort if sort in services.CITY_SORTS else "name"
+    sort = sort if sort in boards.CITY_SORTS else "name"
     descending = request.args.get("dir", "asc" if sort == "name" else "desc") == "desc"
-    parks = services.sort_parks(figures.parks, sort, descending)
+    parks = boards.sort_parks(figures.parks, sort, descending)
     months = trend_months(day)
     chart_data = {
-        "stages": charts.stage_funnel(figures.total),
-        "compliance": charts.park_compliance(figures.parks),
-        "trend": charts.monthly_trend(figures.total, months),
+        "stages": stage_funnel(figures.total),
+        "compliance": park_compliance(figures.parks),
+        "trend": monthly_trend(figures.total, months),
     }
     return render_template(
         "dashboard/city.html", city=figures, f=figures.total, parks=parks, sort=sort,
         descending=descending, charts=chart_data, stages=list(Stage), months=months,
-        lists=services.city_lists(lambda column: park_condition(current_user, column), day,
+        lists=boards.city_lists(lambda column: park_condition(current_user, column), day,
                                   calendar),
         today=day)
 
@@ -87,8 +98,8 @@ def city():
 @login_required
 def refresh_city():
     require(Action.CITY_DASHBOARD)
-    rollups.refresh(today(), work_calendar())
-    db.session.commit()
+    with transaction():
+        services.refresh(today(), work_calendar())
     flash(_("The park figures were recomputed just now."), "success")
     return redirect(url_for(".city"), code=303)
 
@@ -118,7 +129,7 @@ def _page() -> int:
 @login_required
 def milestones():
     park = _drill_scope()
-    filters = services.parse_filters(request.args)
+    filters = boards.parse_filters(request.args)
     state = request.args.get("state", "overdue")
     if state not in lists.MILESTONE_STATES:
         filters.cleared.append("state")
@@ -143,7 +154,7 @@ def milestones():
 @login_required
 def blockers():
     park = _drill_scope()
-    filters = services.parse_filters(request.args)
+    filters = boards.parse_filters(request.args)
     slice_ = filters.slice(park.id if park else None)
     condition = park_condition(current_user, ProgressLog.park_id)
     page = _page()
@@ -153,3 +164,46 @@ def blockers():
     return render_template(
         "dashboard/blockers.html", park=park, rows=rows, total=total, page=page,
         page_size=DRILL_PAGE, filters=filters, today=today())
+
+
+# -- chart data ------------------------------------------------------------------------------
+
+def stage_funnel(figures: ParkFigures) -> dict:
+    return {
+        "kind": "funnel",
+        "categories": [label("stage", s.value) for s in Stage],
+        "series": [{"name": _("Active projects"),
+                    "data": [figures.stages.get(s.value, [0, 0])[0] for s in Stage]}],
+    }
+
+
+def milestone_states(figures: ParkFigures) -> dict:
+    return {
+        "kind": "bar",
+        "categories": [_("Overdue"), _("Due within 5 working days"), _("On track"), _("Paused")],
+        "series": [{"name": _("Running milestones"),
+                    "data": [figures.overdue, figures.due_soon, figures.on_track,
+                             figures.paused]}],
+    }
+
+
+def monthly_trend(figures: ParkFigures, months: list[str]) -> dict:
+    values = [figures.months.get(m, [0, 0, 0]) for m in months]
+    return {
+        "kind": "line",
+        "categories": months,
+        "series": [{"name": _("New projects"), "data": [v[0] for v in values]},
+                   {"name": _("Milestones met"), "data": [v[1] for v in values]},
+                   {"name": _("Milestones missed"), "data": [v[2] for v in values]}],
+    }
+
+
+def park_compliance(parks) -> dict:
+    return {
+        "kind": "bar",
+        "categories": [p.short_name for p in parks],
+        "series": [{"name": _("SLA compliance (%)"),
+                    "data": [round(p.figures.compliance_pct, 1)
+                             if p.figures.compliance_pct is not None else None
+                             for p in parks]}],
+    }

@@ -36,9 +36,9 @@ from crm.db import utcnow
 from crm.demo import data
 from crm.demo.bulk_rows import APPROVED, ProjectRows, at, person, phone, timeline
 from crm.extensions import db
-from crm.milestones.catalogue import seed_catalogue
+from crm.milestones.services.plans import catalogue_for, seed_catalogue
 from crm.milestones.models import Milestone, MilestonePause
-from crm.milestones.services import catalogue_for, work_calendar
+from crm.milestones.queries import work_calendar
 from crm.parks.models import District, Park
 from crm.projects.models import ProgressLog, Project, ProjectStatus, StageChange
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from crm.demo import data
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
-from crm.milestones.services import applies
+from crm.milestones.services.plans import applies
 from crm.projects.models import ApprovalMode, EiaCategory, ProjectStatus, Stage
 
 UTC = dt.timezone.utc

@@ -13,7 +13,7 @@ import random
 from sqlalchemy import select
 
 from crm.agents.models import Staff
-from crm.agents.services import Pools, auto_assign
+from crm.agents.services.staffing import Pools, auto_assign
 from crm.audit.services import set_actor
 from crm.auth.models import Role
 from crm.auth.services import create_user
@@ -21,9 +21,9 @@ from crm.db import utcnow
 from crm.demo import data
 from crm.extensions import db
 from crm.milestones import sla
-from crm.milestones.catalogue import seed_catalogue
+from crm.milestones.services.plans import create_plan, seed_catalogue
 from crm.milestones.models import MilestonePause, MilestoneStatus
-from crm.milestones.services import create_plan, work_calendar
+from crm.milestones.queries import work_calendar
 from crm.parks.models import District, Park
 from crm.projects.codes import make_credit_code, make_project_code, USCC_CHARSET
 from crm.projects.models import (

@@ -2,8 +2,8 @@
 result, and the recovery of requests lost on the way.  Services flush; the view or job that
 calls them commits.
 
-A document's life: a request makes a ``queued`` row (or returns the pending one); the caller
-commits, then ``send_to_queue`` hands its id to RQ.  The job ``claim``s the row (``running``,
+A document's life: a request makes a ``queued`` row (or returns the pending one); once the
+caller has committed (``transaction.on_commit``), ``send_to_queue`` hands its id to RQ.  The job ``claim``s the row (``running``,
 attempts + 1), builds the PDF outside any transaction, and ``complete``s it (``done``, bytes,
 size, sha256) -- or records the failure (``queued`` again while RQ will retry, ``failed`` after
 the last try).  Nothing is lost: a row Redis never got, or whose job died with its worker, is
@@ -20,34 +20,41 @@ import datetime as dt
 import enum
 import hashlib
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 
-from flask import abort, current_app
+from flask import current_app
 from redis.exceptions import RedisError
+from rq import Retry
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 import reports
+from flask_babel import lazy_gettext as _l
 from reports.text import FILENAMES
-from crm import jobs
+from crm import queue
 from crm.audit import services as audit
-from crm.auth.permissions import Action, can
-from crm.auth.scope import park_condition, project_condition, sees_all
 from crm.db import utcnow
-from crm.documents import gather
+from crm.documents import queries
 from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
+from crm.documents.queries import safe_filename
 from crm.extensions import db
 from crm.i18n import today
-from crm.milestones.services import work_calendar
+from crm.milestones.queries import work_calendar
 from crm.parks.models import Park
 from crm.projects.models import Project
+from crm.transaction import on_commit, transaction
 
 log = logging.getLogger(__name__)
 
 Doc = GeneratedDocument
+
+# What the audit trail calls the actions written here (downloads are recorded by the views).
+AUDIT_ACTIONS = {
+    "document.request": _l("requested the document"),
+    "document.download": _l("downloaded the document"),
+}
 # Plain strings (the stored values) for SQL parameters.
 QUEUED, RUNNING, DONE, FAILED = (str(s.value) for s in DocumentStatus)
 SERVICE_ORDER, SUMMARY = (str(k.value) for k in DocumentKind)
@@ -94,15 +101,15 @@ def request_service_order(project: Project, user) -> Requested:
     key = service_order_key(project.id)
     found = pending(key)
     if found is not None:
-        return Requested(found, Outcome.PENDING)
+        return _send_after_commit(Requested(found, Outcome.PENDING))
     latest = db.session.scalar(
         select(Doc).where(Doc.project_id == project.id, Doc.kind == SERVICE_ORDER)
         .order_by(Doc.doc_version.desc()).limit(1))
     day = today()
-    number = latest.order_number if latest else gather.order_number(project.id, day.year)
-    data = gather.service_order(project.id, number=number, version=1, today=day,
+    number = latest.order_number if latest else queries.order_number(project.id, day.year)
+    data = queries.service_order(project.id, number=number, version=1, today=day,
                                 calendar=work_calendar())
-    fingerprint = gather.fingerprint(data)
+    fingerprint = queries.fingerprint(data)
     if latest is not None and latest.status == DONE and latest.content_fingerprint == fingerprint:
         return Requested(latest, Outcome.UNCHANGED)
     if latest is not None and latest.status == FAILED:
@@ -112,7 +119,7 @@ def request_service_order(project: Project, user) -> Requested:
                   park_id=project.park_id, order_number=number,
                   doc_version=(latest.doc_version + 1) if latest else 1)
         outcome = Outcome.CREATED
-    return _submit(doc, outcome, key, user, fingerprint)
+    return _send_after_commit(_submit(doc, outcome, key, user, fingerprint))
 
 
 def request_summary(park_id: int | None, start: dt.date, end: dt.date, user) -> Requested:
@@ -123,10 +130,10 @@ def request_summary(park_id: int | None, start: dt.date, end: dt.date, user) -> 
     key = summary_key(park_id, start, end)
     found = pending(key)
     if found is not None:
-        return Requested(found, Outcome.PENDING)
+        return _send_after_commit(Requested(found, Outcome.PENDING))
     doc = Doc(kind=SUMMARY, park_id=park_id, period_start=start,
               period_end=end)
-    return _submit(doc, Outcome.CREATED, key, user, None)
+    return _send_after_commit(_submit(doc, Outcome.CREATED, key, user, None))
 
 
 def _submit(doc: GeneratedDocument, outcome: Outcome, key: str, user,
@@ -157,6 +164,47 @@ def _submit(doc: GeneratedDocument, outcome: Outcome, key: str, user,
 
 
 # -- the queue -------------------------------------------------------------------------------
+
+BUILD_JOB = "crm.documents.jobs.build_document"
+
+
+def _send_after_commit(requested: Requested) -> Requested:
+    """Hand the document to the queue once the request has committed, when this request is
+    the one to send it (``should_send``)."""
+    if should_send(requested):
+        leased = [(requested.document.id, requested.document.job_id)]
+        on_commit(lambda: _send_committed(leased))
+    return requested
+
+
+def _send_committed(leased: list[tuple[int, str]]) -> None:
+    """After the request's commit: enqueue, and record a failure to reach Redis."""
+    with transaction():
+        send_to_queue(leased)
+
+
+def enqueue_document(document_id: int, job_id: str):
+    """Hand the build of a document to the PDF queue (or build it now when jobs run inline).
+
+    RQ retries a failed build with backoff (PDF_RETRY_INTERVALS; the worker's scheduler
+    enqueues the retries), stops a build after PDF_JOB_TIMEOUT and keeps the job's result
+    for PDF_RESULT_TTL (the PDF itself is in the database).
+    """
+    config = current_app.config
+    if queue.inline():
+        try:
+            queue.enqueue(BUILD_JOB, document_id)
+        except Exception:  # recorded on the document (failed, with the error)
+            log.exception("inline build of document %s failed", document_id)
+        return None
+    intervals = list(config["PDF_RETRY_INTERVALS"])
+    return queue.enqueue(
+        BUILD_JOB, document_id, queue=queue.PDF_QUEUE, job_id=job_id,
+        job_timeout=config["PDF_JOB_TIMEOUT"], result_ttl=config["PDF_RESULT_TTL"],
+        failure_ttl=config["PDF_FAILURE_TTL"],
+        retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+        description=f"PDF of document {document_id}",
+    )
 
 def should_send(requested: Requested) -> bool:
     """Whether the caller must hand the document to the queue once it has committed: a new
@@ -189,7 +237,7 @@ def send_to_queue(leased: list[tuple[int, str]]) -> int:
     sent = 0
     for n, (document_id, job_id) in enumerate(leased):
         try:
-            jobs.enqueue_document(document_id, job_id)
+            enqueue_document(document_id, job_id)
             sent += 1
         except (RedisError, OSError) as exc:
             log.warning("Redis unreachable, %d PDF request(s) stay queued for recovery: %s",
@@ -235,13 +283,13 @@ def prepare(document_id: int) -> Prepared:
     doc = db.session.get(Doc, document_id)
     day, calendar = today(), work_calendar()
     if doc.kind == SERVICE_ORDER:
-        data = gather.service_order(doc.project_id, number=doc.order_number,
+        data = queries.service_order(doc.project_id, number=doc.order_number,
                                     version=doc.doc_version, today=day, calendar=calendar)
         name = FILENAMES["service_order"].format(
             project=safe_filename(data.project_name)[:40], number=doc.order_number,
             version=doc.doc_version)
-        return Prepared(doc.kind, data, name, gather.fingerprint(data))
-    data = gather.summary(doc.park_id, doc.period_start, doc.period_end, today=day,
+        return Prepared(doc.kind, data, name, queries.fingerprint(data))
+    data = queries.summary(doc.park_id, doc.period_start, doc.period_end, today=day,
                           calendar=calendar)
     scope = "city" if doc.park_id is None else db.session.scalar(
         select(Park.short_name).where(Park.id == doc.park_id))
@@ -302,7 +350,7 @@ def find_lost(now: dt.datetime | None = None) -> tuple[list[tuple[int, str]], in
     if not rows:
         return [], 0
     ids = [r.job_id for r in rows if r.job_id]
-    found = Job.fetch_many(ids, connection=jobs.redis_connection()) if ids else []
+    found = Job.fetch_many(ids, connection=queue.redis_connection()) if ids else []
     rq_jobs = {job.id: job for job in found if job is not None}
     leased, gave_up = [], 0
     for row in rows:
@@ -340,52 +388,3 @@ def _is_lost(row, job: Job | None, now: dt.datetime, stale: dt.timedelta) -> boo
     else:  # no job in Redis, or it ended without finishing the document
         last_sign = row.started_at if row.status == RUNNING else row.enqueued_at
     return last_sign is None or now - last_sign > stale
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-def visible_condition(user):
-    """The documents a user may see: service orders of their projects; summaries of the city
-    (leaders, admins) or of their parks, for the roles that may request summaries."""
-    orders = and_(Doc.kind == SERVICE_ORDER,
-                  Doc.project_id.in_(select(Project.id).where(project_condition(user))))
-    if not can(user, Action.SUMMARY_REQUEST):
-        return orders
-    city = Doc.park_id.is_(None) if sees_all(user) else false()
-    summaries = and_(Doc.kind == SUMMARY,
-                     or_(city, and_(Doc.park_id.is_not(None), park_condition(user, Doc.park_id))))
-    return or_(orders, summaries)
-
-
-def get_document_or_404(user, document_id: int, *options) -> Doc:
-    """A document the user may see; 404 otherwise (as if it did not exist)."""
-    doc = db.session.scalar(
-        select(Doc).where(Doc.id == document_id, visible_condition(user)).options(*options))
-    if doc is None:
-        abort(404)
-    return doc
-
-
-def project_service_orders(project_id: int, limit: int = 20) -> list[GeneratedDocument]:
-    """The project's service orders, newest version first (content not loaded)."""
-    return list(db.session.scalars(
-        select(Doc).where(Doc.project_id == project_id, Doc.kind == SERVICE_ORDER)
-        .order_by(Doc.doc_version.desc()).limit(limit)))
-
-
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
-
-
-def safe_filename(text: str) -> str:
-    """A file-name part: no path separators, reserved or control characters."""
-    return _UNSAFE.sub("_", text).strip(" ._") or "document"
-
-
-def ascii_filename(doc: GeneratedDocument) -> str:
-    """The fallback name for clients that ignore RFC 5987's filename*."""
-    names = FILENAMES
-    if doc.kind == SERVICE_ORDER:
-        return names["service_order_ascii"].format(number=doc.order_number,
-                                                   version=doc.doc_version)
-    return names["summary_ascii"].format(scope=doc.park_id or "city",
-                                         start=doc.period_start, end=doc.period_end)

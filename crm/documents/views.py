@@ -6,27 +6,21 @@ JavaScript the pages reload themselves (status page) or offer a refresh link.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import (
-    Blueprint, Response, abort, flash, redirect, render_template, request, url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
 
 from crm.audit import services as audit
 from crm.auth.permissions import Action, can, require
 from crm.auth.scope import get_park_or_404, get_project_or_404
-from crm.documents import services
+from crm.documents import queries, services
 from crm.documents.forms import summary_form
 from crm.documents.models import GeneratedDocument as Doc
 from crm.extensions import db
-from crm.projects.listing import parse_id
-from crm.jobs import submit_document
 from crm.projects.models import Project
-from crm.projects.panels import register_panel
+from crm.projects.queries import parse_id
+from crm.transaction import transaction
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -39,13 +33,10 @@ def _is_htmx() -> bool:
 
 # -- the project page panel --------------------------------------------------------------------
 
-def _panel_context(project, user, message: str | None = None) -> dict:
-    return {"project": project, "documents": services.project_service_orders(project.id),
+def service_orders_panel(project, user, message: str | None = None) -> dict:
+    """The project page's panel (crm/web.py lists the panels): its service orders."""
+    return {"project": project, "documents": queries.project_service_orders(project.id),
             "can_request": can(user, Action.DOCUMENT_REQUEST), "message": message}
-
-
-register_panel("service_orders", order=50, template="documents/_service_orders.html",
-               context=_panel_context)
 
 
 def _outcome_message(requested: services.Requested) -> str:
@@ -65,12 +56,12 @@ def _outcome_message(requested: services.Requested) -> str:
 def request_service_order(project_id: int):
     project = get_project_or_404(current_user, project_id, joinedload(Project.park))
     require(Action.DOCUMENT_REQUEST)
-    requested = services.request_service_order(project, current_user)
-    submit_document(requested)
+    with transaction():
+        requested = services.request_service_order(project, current_user)
     message = _outcome_message(requested)
     if _is_htmx():
         return render_template("documents/_service_orders.html",
-                               ctx=_panel_context(project, current_user, message))
+                               ctx=service_orders_panel(project, current_user, message))
     flash(message, "info")
     return redirect(url_for("projects.detail", project_id=project.id) + "#service-orders")
 
@@ -88,10 +79,7 @@ def _summary_form_global():
 
 
 def _recent_summaries():
-    return db.session.scalars(
-        select(Doc).options(joinedload(Doc.park), joinedload(Doc.requested_by))
-        .where(Doc.kind == services.SUMMARY, services.visible_condition(current_user))
-        .order_by(Doc.requested_at.desc(), Doc.id.desc()).limit(SUMMARY_LIST_SIZE)).all()
+    return queries.recent_summaries(current_user, SUMMARY_LIST_SIZE)
 
 
 @bp.get("/summaries")
@@ -114,8 +102,9 @@ def request_summary():
     park_id = form.park_id
     if park_id is not None:
         get_park_or_404(current_user, park_id)
-    requested = services.request_summary(park_id, form.start.data, form.end.data, current_user)
-    submit_document(requested)
+    with transaction():
+        requested = services.request_summary(park_id, form.start.data, form.end.data,
+                                             current_user)
     flash(_outcome_message(requested), "info")
     return redirect(url_for("documents.detail", document_id=requested.document.id))
 
@@ -125,8 +114,8 @@ def request_summary():
 @bp.get("/<int:document_id>")
 @login_required
 def detail(document_id: int):
-    doc = services.get_document_or_404(current_user, document_id, joinedload(Doc.project),
-                              joinedload(Doc.park), joinedload(Doc.requested_by))
+    doc = queries.get_document_or_404(current_user, document_id, joinedload(Doc.project),
+                                      joinedload(Doc.park), joinedload(Doc.requested_by))
     return render_template("documents/detail.html", doc=doc)
 
 
@@ -134,28 +123,23 @@ def detail(document_id: int):
 @login_required
 def status(document_id: int):
     """The status fragment htmx polls; it stops polling once the document is done or failed."""
-    doc = services.get_document_or_404(current_user, document_id)
+    doc = queries.get_document_or_404(current_user, document_id)
     return render_template("documents/_status.html", doc=doc)
 
 
 @bp.get("/<int:document_id>/download")
 @login_required
 def download(document_id: int):
-    doc = services.get_document_or_404(current_user, document_id, undefer(Doc.content))
+    doc = queries.get_document_or_404(current_user, document_id, undefer(Doc.content))
     require(Action.DOCUMENT_DOWNLOAD)
     if doc.status != services.DONE or doc.content is None:
         abort(404)
-    audit.record(db.session, "document.download", doc)
-    db.session.commit()
+    with transaction():
+        audit.record(db.session, "document.download", doc)
     response = Response(doc.content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(
-        doc.filename or services.ascii_filename(doc), services.ascii_filename(doc))
+    response.headers["Content-Disposition"] = queries.content_disposition(
+        doc.filename or queries.ascii_filename(doc), queries.ascii_filename(doc))
     response.headers["Content-Length"] = str(len(doc.content))
     response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
     response.set_etag(doc.sha256)
     return response.make_conditional(request)
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """``attachment`` with an ASCII name and the real (Chinese) name per RFC 5987/6266."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -10,7 +10,7 @@ from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectFi
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from crm.labels import choices
-from crm.milestones.lifecycle import MAX_LIMIT_DAYS, PLAN_STAGES, TEXT_LIMITS
+from crm.milestones.services.lifecycle import MAX_LIMIT_DAYS, PLAN_STAGES, TEXT_LIMITS
 
 _DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 

@@ -6,27 +6,27 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.auth.permissions import Action, require
 from crm.auth.scope import get_project_or_404
-from crm.extensions import db
+from crm.errors import Conflict, DomainError, apply_to_form
 from crm.i18n import today as local_today
-from crm.milestones import lifecycle
+from crm.milestones import queries
 from crm.milestones.calendar import official_years
-from crm.milestones.calendar_admin import ScheduleFileError, decode, import_schedule
 from crm.milestones.forms import (
     CompleteForm, CustomMilestoneForm, PauseForm, ReasonForm, ResumeForm, ScheduleImportForm,
     StartForm,
 )
-from crm.milestones.models import CalendarYear, Milestone
-from crm.milestones.timeline import STATE_COLOURS, sla_state, timeline
-from crm.milestones.services import warning_workdays, work_calendar
-from crm.projects.panels import register_panel
+from crm.milestones.models import Milestone
+from crm.milestones.queries import STATE_COLOURS, sla_state, warning_workdays, work_calendar
+from crm.milestones.services import lifecycle
+from crm.milestones.services.schedules import decode, import_schedule
+from crm.transaction import transaction
 
 bp = Blueprint("milestones", __name__)
+
+# The project page's panel (crm/web.py lists the panels): the milestone timeline.
+timeline_panel = queries.timeline
 
 ACTION_FORMS = {"start": StartForm, "pause": PauseForm, "resume": ResumeForm,
                 "complete": CompleteForm, "waive": ReasonForm, "reopen": ReasonForm}
@@ -49,14 +49,9 @@ DONE = {
     "reopen": _l("The milestone is reopened."),
 }
 
-register_panel("timeline", order=20, template="milestones/_timeline.html", context=timeline)
-
-
 def _milestone_or_404(project_id: int, milestone_id: int) -> tuple:
     project = get_project_or_404(current_user, project_id)
-    milestone = db.session.scalar(
-        select(Milestone).where(Milestone.id == milestone_id, Milestone.project_id == project.id)
-        .options(selectinload(Milestone.pauses)))
+    milestone = queries.project_milestone(project.id, milestone_id)
     if milestone is None:
         abort(404)
     return project, milestone
@@ -84,15 +79,6 @@ def _perform(action: str, milestone: Milestone, form, today) -> None:
         lifecycle.reopen(milestone, reason=form.reason.data, today=today, version=version)
 
 
-def _show_error(form, error: lifecycle.MilestoneError) -> list:
-    """Put the message next to its field; returns the messages that belong to the whole form."""
-    field = form._fields.get(error.field) if error.field else None
-    if field is None:
-        return [error.message]
-    field.errors = [*field.errors, error.message]
-    return []
-
-
 @bp.route("/projects/<int:project_id>/milestones/<int:milestone_id>/<action>",
           methods=["GET", "POST"])
 @login_required
@@ -100,7 +86,7 @@ def act(project_id: int, milestone_id: int, action: str):
     if action not in ACTION_FORMS:
         abort(404)
     project, milestone = _milestone_or_404(project_id, milestone_id)
-    require(lifecycle.ACTION_PERMISSION.get(action, Action.MILESTONE_UPDATE))
+    require(queries.ACTION_PERMISSION.get(action, Action.MILESTONE_UPDATE))
     today = local_today()
     form = ACTION_FORMS[action]()
     form_errors: list = []
@@ -110,20 +96,18 @@ def act(project_id: int, milestone_id: int, action: str):
         form.version.data = milestone.version
         if action in DATE_FIELDS:
             form[DATE_FIELDS[action]].data = today
-        if action not in lifecycle.ACTIONS_BY_STATUS.get(milestone.status, ()):
+        if action not in queries.ACTIONS_BY_STATUS.get(milestone.status, ()):
             form_errors.append(lifecycle.REFUSED[action])
             status = 409
     elif form.validate_on_submit():
         try:
-            _perform(action, milestone, form, today)
-            db.session.commit()
-        except (lifecycle.StaleMilestone, StaleDataError):
-            db.session.rollback()
+            with transaction():
+                _perform(action, milestone, form, today)
+        except Conflict:
             stale, status = True, 409
-        except lifecycle.MilestoneError as error:
-            db.session.rollback()
-            form_errors = _show_error(form, error)
-            status = 409 if error.field == "status" else 422
+        except DomainError as error:
+            form_errors = apply_to_form(form, error)
+            status = error.status
         else:
             flash(str(DONE[action]), "success")
             return redirect(url_for("projects.detail", project_id=project.id,
@@ -150,15 +134,14 @@ def new(project_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            milestone = lifecycle.add_custom(
-                project, name=form.name.data, stage=form.stage.data,
-                limit_value=form.limit_value.data, limit_unit=form.limit_unit.data,
-                department=form.department.data, statutory_value=form.statutory_value.data,
-                statutory_unit=form.statutory_unit.data, required=form.required.data)
-            db.session.commit()
-        except lifecycle.MilestoneError as error:
-            db.session.rollback()
-            form_errors = _show_error(form, error)
+            with transaction():
+                milestone = lifecycle.add_custom(
+                    project, name=form.name.data, stage=form.stage.data,
+                    limit_value=form.limit_value.data, limit_unit=form.limit_unit.data,
+                    department=form.department.data, statutory_value=form.statutory_value.data,
+                    statutory_unit=form.statutory_unit.data, required=form.required.data)
+        except DomainError as error:
+            form_errors = apply_to_form(form, error)
             status = 422
         else:
             flash(str(_l("Milestone added.")), "success")
@@ -180,17 +163,15 @@ def calendar_import():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            result = import_schedule(decode(upload.read()), form.year.data,
-                                     actor_id=current_user.id, source=upload.filename or None)
-            db.session.commit()
-        except ScheduleFileError as error:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, *error.errors]
-            status = 422
-        except (lifecycle.StaleMilestone, StaleDataError):
-            db.session.rollback()
+            with transaction():
+                result = import_schedule(decode(upload.read()), form.year.data,
+                                         actor_id=current_user.id, source=upload.filename or None)
+        except Conflict:
             form_errors.append(_l("A milestone changed while its deadline was being recomputed; nothing was saved. Import the file again."))
             status = 409
+        except DomainError as error:
+            form_errors = apply_to_form(form, error)
+            status = 422
         else:
             flash(str(_l("The %(year)d schedule is loaded: %(off)d days off, %(work)d working days; "
                          "%(changed)d of %(open)d open deadlines changed.",
@@ -199,7 +180,7 @@ def calendar_import():
             return redirect(url_for("milestones.calendar_import"))
     elif request.method == "POST":
         status = 422
-    years = db.session.scalars(select(CalendarYear).order_by(CalendarYear.year.desc())).all()
+    years = queries.published_years()
     bundled = official_years()
     return render_template("milestones/calendar_import.html", form=form, years=years,
                            bundled=(bundled.start, bundled.stop - 1),

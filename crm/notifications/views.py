@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from crm.extensions import db
-from crm.notifications import services
+from crm.notifications import queries, services
 from crm.security import is_safe_next
+from crm.transaction import transaction
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -15,15 +15,15 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.get("/")
 @login_required
 def index():
-    items = services.recent(current_user.id)
-    return render_template("notifications/list.html", items=items, render=services.render)
+    items = queries.recent(current_user.id)
+    return render_template("notifications/list.html", items=items, render=queries.message)
 
 
 @bp.post("/read")
 @login_required
 def mark_read():
     notification_id = request.form.get("id", type=int)
-    services.mark_read(current_user.id, notification_id)
-    db.session.commit()
+    with transaction():
+        services.mark_read(current_user.id, notification_id)
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("notifications.index"))

@@ -20,8 +20,7 @@ from crm import labels
 from crm.i18n import today
 from crm.projects.codes import check_credit_code, check_project_code, mod11_10_check_digit
 from crm.projects.models import MIN_INVESTMENT_WAN, LogKind, Stage
-from crm.projects.progress import MAX_TEXT
-from crm.projects.services import EDITABLE_FIELDS
+from crm.projects.services import EDITABLE_FIELDS, MAX_TEXT
 
 # Above 1万亿元 the amount is a slip of the unit, and the column is a 32-bit integer.
 MAX_INVESTMENT_WAN = 99_999_999

@@ -169,6 +169,8 @@ class ProgressLog(db.Model):
             sqlite_where=text("kind = 'blocker' AND resolved_at IS NULL"),
             postgresql_where=text("kind = 'blocker' AND resolved_at IS NULL"),
         ),
+        # The workload view's "last progress log" of each person: an index probe by author.
+        Index("ix_progress_logs_author_happened", "author_id", "happened_on"),
         # Open blockers by age (the dashboards' "oldest open blockers"): an index walk.
         Index(
             "ix_progress_logs_open_blockers_age",

@@ -1,18 +1,32 @@
 """Project services: register and edit projects, change stages (by hand with a reason, or
-automatic).  Progress logs and blockers live in projects/progress.py.
+automatic), and the progress log: entries, blockers and their resolution, annotations.
 
-Services flush but never commit.
+- A blocker stays open until a resolution entry linked to it is logged, or someone closes it
+  with a note.
+- A log entry may be edited by its author for EDIT_WINDOW after it was written; after that it
+  is only annotated.  Deleting an entry is an admin action (permissions.LOG_DELETE), audited.
+
+What a change sets off in other packages (a new project's approval plan and staff, the plan of
+a project reaching ``signed``) is announced with crm/signals.py and done by crm/workflows.py.
+Services flush but never commit; a refused change raises DomainError before changing anything.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
+import datetime as dt
+import decimal
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from crm import signals
 from crm.audit import services as audit
 from crm.db import utcnow
+from crm.errors import DomainError, Forbidden, InvalidState
 from crm.extensions import db
-from crm.projects.models import Project, ProjectStatus, Stage, StageChange
+from crm.projects.models import LogAnnotation, LogKind, ProgressLog, Project, Stage, StageChange
+from crm.transaction import flush, stale
 
 # The columns a project form may set (the park and the stage have their own rules).
 EDITABLE_FIELDS = (
@@ -20,18 +34,26 @@ EDITABLE_FIELDS = (
     "approval_mode", "eia_category", "status", "description", "contact_name", "contact_phone",
     "signed_on", "expected_start_on",
 )
+EDIT_WINDOW = dt.timedelta(hours=24)
+MAX_TEXT = 2000
+
+CODE_TAKEN = _l("Another project already has this project code.")
+
+# What the audit trail calls the actions written here.
+AUDIT_ACTIONS = {
+    "project.stage": _l("changed the stage by hand"),
+    "project.stage_auto": _l("moved to the next stage automatically"),
+    "blocker.resolve": _l("resolved by a resolution entry"),
+    "blocker.close": _l("closed with a note"),
+    "blocker.reopen": _l("reopened (its resolution was deleted)"),
+    "log.delete": _l("deleted by an administrator"),
+}
 
 
-class StageChangeError(ValueError):
-    """A stage change that the rules refuse; the message says why."""
-
-
-class ProjectConflict(Exception):
-    """The project changed since the form was loaded (optimistic locking): nothing was saved."""
-
-
-class DuplicateProjectCode(ValueError):
-    """Another project already carries this project code."""
+def _check_fields(data: dict) -> None:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")  # a programming error, not input
 
 
 def _check_code_free(code: str | None, project_id: int | None) -> None:
@@ -41,62 +63,60 @@ def _check_code_free(code: str | None, project_id: int | None) -> None:
     if project_id is not None:
         query = query.where(Project.id != project_id)
     if db.session.scalar(query) is not None:
-        raise DuplicateProjectCode(code)
+        raise DomainError(CODE_TAKEN, "code")
 
+
+def _flush_project() -> None:
+    """Flush (a stale version is Conflict); a code taken by a concurrent request (the unique
+    index) is the code's error.  Either way the caller's transaction rolls back."""
+    try:
+        flush()
+    except IntegrityError as exc:
+        if "code" in str(exc.orig).lower():
+            raise DomainError(CODE_TAKEN, "code") from exc
+        raise stale() from exc
+
+
+def _check_stage(stage: str) -> None:
+    if stage not in {s.value for s in Stage}:
+        raise DomainError(_l("Choose a stage from the list."), "stage")
+
+
+# -- projects ----------------------------------------------------------------------------------
 
 def create_project(data: dict, *, park_id: int, stage: str, actor_id: int | None) -> Project:
-    """Register a project in a park at a stage; ``data`` holds EDITABLE_FIELDS values."""
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    if stage not in {s.value for s in Stage}:
-        raise StageChangeError(f"unknown stage {stage!r}")
+    """Register a project in a park at a stage; ``data`` holds EDITABLE_FIELDS values.
+
+    Records its first stage and announces it (``project_registered``): the workflows draw up
+    its approval plan from ``signed`` on and give it staff by the park's rule.
+    """
+    _check_fields(data)
+    _check_stage(stage)
     _check_code_free(data.get("code"), None)
     project = Project(park_id=park_id, stage=stage, created_by_id=actor_id, **data)
     db.session.add(project)
-    db.session.flush()
-    project_created(project, actor_id=actor_id)
-    return project
-
-
-def project_created(project: Project, *, actor_id: int | None) -> None:
-    """Everything a newly flushed project sets off: its first stage record, from ``signed`` on
-    its approval plan, and its chief consultant and lead agent chosen by the park's rule (a
-    role nobody is eligible for leaves the project in the park's unassigned queue)."""
-    from crm.agents.services import auto_assign
-
+    _flush_project()
     db.session.add(StageChange(project_id=project.id, from_stage=None, to_stage=project.stage,
                                changed_by_id=actor_id, automatic=False))
-    if Stage(project.stage).order >= Stage.SIGNED.order:
-        from crm.milestones.services import create_plan
-
-        create_plan(project)
     db.session.flush()
-    if project.status != ProjectStatus.DROPPED.value:
-        auto_assign(project, actor_id=actor_id)
+    signals.project_registered.send(project, project=project, actor_id=actor_id)
+    return project
 
 
 def update_project(project: Project, data: dict, *, expected_version: int | None) -> Project:
     """Apply ``data`` (EDITABLE_FIELDS values) if the project is still at ``expected_version``.
 
-    Raises ProjectConflict when someone else saved it in between, whether before this request
-    loaded it (the form's version is old) or during it (the versioned UPDATE matches no row).
-    The caller rolls back and shows the current values.
+    Raises Conflict when someone else saved it in between, whether before this request loaded
+    it (the form's version is old) or during it (the versioned UPDATE matches no row).
     """
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    project_id = project.id
+    _check_fields(data)
     if expected_version is None or project.version != expected_version:
-        raise ProjectConflict(project_id)
+        raise stale()
     if "code" in data:
-        _check_code_free(data["code"], project_id)
+        _check_code_free(data["code"], project.id)
     for key, value in data.items():
         setattr(project, key, value)
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ProjectConflict(project_id) from exc
+    _flush_project()
     return project
 
 
@@ -104,25 +124,114 @@ def change_stage(project: Project, to_stage: str, *, reason: str | None, actor_i
                  automatic: bool = False) -> StageChange:
     """Move the project to ``to_stage`` and record it.
 
-    By hand (``automatic=False``) a reason is required.  Reaching ``signed`` or any later stage
-    draws up the milestone plan from the catalogue (items already in the plan are kept).
+    By hand (``automatic=False``) a reason is required.  Announced as ``stage_changed`` (the
+    workflows draw up the plan of a project reaching ``signed`` or later) and, on reaching
+    ``approved``, as ``project_approved``.
     """
-    if to_stage not in {s.value for s in Stage}:
-        raise StageChangeError(f"unknown stage {to_stage!r}")
+    _check_stage(to_stage)
     if to_stage == project.stage:
-        raise StageChangeError("the project is already in that stage")
+        raise DomainError(_l("The project is already in this stage."), "stage")
     reason = (reason or "").strip()
     if not automatic and not reason:
-        raise StageChangeError("a reason is required to change the stage by hand")
+        raise DomainError(_l("Give the reason for changing the stage by hand."), "reason")
     change = StageChange(project_id=project.id, from_stage=project.stage, to_stage=to_stage,
                          changed_by_id=actor_id, automatic=automatic, reason=reason or None)
     db.session.add(change)
     project.stage = to_stage
     project.stage_changed_at = utcnow()
     audit.tag(project, "project.stage_auto" if automatic else "project.stage", reason or None)
-    if Stage(to_stage).order >= Stage.SIGNED.order:
-        from crm.milestones.services import create_plan
-
-        create_plan(project)
-    db.session.flush()
+    flush()
+    signals.stage_changed.send(project, project=project, change=change, actor_id=actor_id)
+    if to_stage == Stage.APPROVED.value:
+        signals.project_approved.send(project, project=project, actor_id=actor_id)
     return change
+
+
+# -- the progress log --------------------------------------------------------------------------
+
+def add_log(project: Project, *, author_id: int | None, kind: str, happened_on: dt.date,
+            text: str, hours: decimal.Decimal | None = None, milestone_id: int | None = None,
+            resolves: ProgressLog | None = None) -> ProgressLog:
+    """Log what was done on ``project``.  A resolution may close one of its open blockers."""
+    if kind not in {k.value for k in LogKind}:
+        raise DomainError(_l("Choose a kind from the list."), "kind")
+    if resolves is not None:
+        if kind != LogKind.RESOLUTION or resolves.project_id != project.id \
+                or not resolves.is_open_blocker:
+            raise InvalidState(_l("Choose an open blocker of this project."), "resolves")
+    log = ProgressLog(project_id=project.id, park_id=project.park_id, author_id=author_id,
+                      kind=kind, happened_on=happened_on, hours=hours, text=text,
+                      milestone_id=milestone_id)
+    db.session.add(log)
+    db.session.flush()
+    if resolves is not None:
+        resolves.resolved_at = log.created_at
+        resolves.resolved_by_id = author_id
+        resolves.resolved_by_log_id = log.id
+        resolves.resolution_note = text
+        audit.tag(resolves, "blocker.resolve")
+        db.session.flush()
+    if kind == LogKind.BLOCKER:
+        signals.blocker_opened.send(log, log=log)
+    return log
+
+
+def _resolved_by(log: ProgressLog) -> list[ProgressLog]:
+    """The blockers that ``log`` (a resolution entry) resolved."""
+    return list(db.session.scalars(
+        select(ProgressLog).where(ProgressLog.resolved_by_log_id == log.id)))
+
+
+def can_edit(log: ProgressLog, user_id: int, now: dt.datetime | None = None) -> bool:
+    now = now or utcnow()
+    return log.author_id is not None and log.author_id == user_id \
+        and now - log.created_at < EDIT_WINDOW
+
+
+def edit_log(log: ProgressLog, *, user_id: int, happened_on: dt.date, text: str,
+             hours: decimal.Decimal | None, milestone_id: int | None) -> ProgressLog:
+    if not can_edit(log, user_id):
+        raise Forbidden(_l("Only its author can edit an entry, and only for 24 hours; add an "
+                           "annotation instead."))
+    log.happened_on = happened_on
+    log.text = text
+    log.hours = hours
+    log.milestone_id = milestone_id
+    if log.kind == LogKind.RESOLUTION:
+        # The blockers this entry resolved quote it as their resolution note.
+        for blocker in _resolved_by(log):
+            blocker.resolution_note = text
+    db.session.flush()
+    return log
+
+
+def annotate(log: ProgressLog, *, author_id: int | None, text: str) -> LogAnnotation:
+    annotation = LogAnnotation(log=log, author_id=author_id, text=text)
+    db.session.add(annotation)
+    db.session.flush()
+    return annotation
+
+
+def close_blocker(log: ProgressLog, *, actor_id: int | None, note: str) -> ProgressLog:
+    """Close an open blocker with a note (no resolution entry)."""
+    if not log.is_open_blocker:
+        raise InvalidState(_l("This entry is not an open blocker."), "note")
+    log.resolved_at = utcnow()
+    log.resolved_by_id = actor_id
+    log.resolution_note = note
+    audit.tag(log, "blocker.close", note)
+    db.session.flush()
+    return log
+
+
+def delete_log(log: ProgressLog, *, reason: str) -> None:
+    """Delete an entry (admins).  Blockers it resolved open again."""
+    for blocker in _resolved_by(log):
+        blocker.resolved_at = None
+        blocker.resolved_by_id = None
+        blocker.resolved_by_log_id = None
+        blocker.resolution_note = None
+        audit.tag(blocker, "blocker.reopen", reason)
+    audit.tag(log, "log.delete", reason)
+    db.session.delete(log)
+    db.session.flush()

@@ -13,7 +13,7 @@ def _running_milestone_of_the_demo_agent(app):
     from crm.i18n import today
     from crm.milestones import sla
     from crm.milestones.models import Milestone
-    from crm.milestones.services import warning_workdays, work_calendar
+    from crm.milestones.queries import warning_workdays, work_calendar
 
     with app.test_request_context():
         staff_id = db.session.scalar(select(User.staff_id).where(User.username == "agent"))

@@ -10,7 +10,7 @@ def _reassignment_case(app):
     """A project of the demo manager's park with a lead agent, another available agent, and
     whether that agent is at capacity (then the manager must tick "assign anyway")."""
     from crm.agents.models import Assignment, Staff
-    from crm.agents.services import loads, roster_ids
+    from crm.agents.services.staffing import loads, roster_ids
     from crm.auth.models import User
     from crm.extensions import db
     from crm.i18n import today

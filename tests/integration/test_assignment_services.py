@@ -17,7 +17,7 @@ UTC = dt.timezone.utc
 # -- automatic ---------------------------------------------------------------------------------
 
 def test_auto_assign_picks_the_lowest_load_and_notifies(ctx):
-    from crm.agents.services import auto_assign
+    from crm.agents.services.staffing import auto_assign
 
     project = factories.project(ctx.park_a, "新项目")
     result = auto_assign(project, actor_id=ctx.u["manager_a"].id)
@@ -35,7 +35,7 @@ def test_auto_assign_picks_the_lowest_load_and_notifies(ctx):
 
 
 def test_auto_assign_right_after_flush_fills_only_missing_roles_and_is_idempotent(ctx):
-    from crm.agents.services import auto_assign
+    from crm.agents.services.staffing import auto_assign
 
     project = factories.project(ctx.park_a)
     factories.assign(project, ctx.s["agent_a"], "lead_agent")
@@ -47,7 +47,7 @@ def test_auto_assign_right_after_flush_fills_only_missing_roles_and_is_idempoten
 
 
 def test_ties_go_to_the_least_recently_assigned_then_lowest_id(ctx):
-    from crm.agents.services import auto_assign
+    from crm.agents.services.staffing import auto_assign
 
     park = factories.park(factories.district("320623", "如东县"))
     early, late = dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2026, 2, 1, tzinfo=UTC)
@@ -65,7 +65,7 @@ def test_ties_go_to_the_least_recently_assigned_then_lowest_id(ctx):
 
 
 def test_only_active_assignments_on_active_projects_count_as_load(ctx):
-    from crm.agents.services import loads
+    from crm.agents.services.staffing import loads
 
     agent = ctx.s["agent_a2"]
     on_hold = factories.project(ctx.park_a, status="on_hold")
@@ -84,7 +84,7 @@ def test_only_active_assignments_on_active_projects_count_as_load(ctx):
 
 def test_ineligible_people_are_skipped_and_the_project_waits_in_the_queue(ctx):
     from crm.agents.queries import unassigned_count, unassigned_query
-    from crm.agents.services import auto_assign
+    from crm.agents.services.staffing import auto_assign
     from crm.i18n import today
 
     ctx.s["agent_a"].active = False
@@ -108,14 +108,15 @@ def test_ineligible_people_are_skipped_and_the_project_waits_in_the_queue(ctx):
 
 
 def test_a_dropped_project_gets_nobody(ctx):
-    from crm.agents.services import AssignmentError, auto_assign
+    from crm.errors import DomainError as AssignmentError
+    from crm.agents.services.staffing import auto_assign
 
     with pytest.raises(AssignmentError):
         auto_assign(factories.project(ctx.park_a, status="dropped"))
 
 
 def test_auto_assign_many_keeps_loads_current(ctx):
-    from crm.agents.services import auto_assign_many
+    from crm.agents.services.staffing import auto_assign_many
 
     projects = [factories.project(ctx.park_a) for _ in range(4)]
     results = auto_assign_many(projects)
@@ -127,7 +128,7 @@ def test_auto_assign_many_keeps_loads_current(ctx):
 # -- by hand -----------------------------------------------------------------------------------
 
 def test_reassignment_keeps_history_and_notifies_both(ctx):
-    from crm.agents.services import assign
+    from crm.agents.services.staffing import assign
 
     a1 = ctx.p["a1"]
     old = next(a for a in a1.assignments if a.role == "lead_agent")
@@ -151,7 +152,7 @@ def test_reassignment_keeps_history_and_notifies_both(ctx):
 
 
 def test_first_manual_assignment_needs_a_reason_but_no_handover_note(ctx):
-    from crm.agents.services import assign
+    from crm.agents.services.staffing import assign
 
     a2 = ctx.p["a2"]
     made = assign(a2, "consultant", ctx.s["consultant_a"].id, actor_id=ctx.u["admin"].id,
@@ -179,7 +180,8 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("role,who,reason,note,field,fragment", BAD_INPUT)
 def test_bad_input_is_refused_and_changes_nothing(ctx, role, who, reason, note, field, fragment):
-    from crm.agents.services import AssignmentError, assign
+    from crm.errors import DomainError as AssignmentError
+    from crm.agents.services.staffing import assign
 
     staff_id = ctx.s[who].id if who in ctx.s else who
     before = snapshot()
@@ -187,30 +189,32 @@ def test_bad_input_is_refused_and_changes_nothing(ctx, role, who, reason, note, 
         assign(ctx.p["a1"], role, staff_id, actor_id=ctx.u["manager_a"].id, reason=reason,
                handover_note=note)
     assert field in refused.value.errors
-    assert fragment in refused.value.errors[field]
+    assert fragment in refused.value.text(field)
     assert snapshot() == before
     assert active_rows(ctx.p["a1"]) == {("consultant", ctx.s["consultant_a"].id),
                                         ("lead_agent", ctx.s["agent_a"].id)}
 
 
 def test_deactivated_people_cannot_be_assigned_even_by_force(ctx):
-    from crm.agents.services import AssignmentError, assign
+    from crm.errors import DomainError as AssignmentError
+    from crm.agents.services.staffing import assign
 
     ctx.s["agent_a2"].active = False
     with pytest.raises(AssignmentError) as refused:
         assign(ctx.p["a2"], "lead_agent", ctx.s["agent_a2"].id, actor_id=None, reason="r", force=True)
-    assert "停用" in refused.value.errors["staff_id"]
+    assert "停用" in refused.value.text("staff_id")
 
 
 def test_past_capacity_only_with_force_and_reason(ctx):
-    from crm.agents.services import AssignmentError, assign
+    from crm.errors import DomainError as AssignmentError
+    from crm.agents.services.staffing import assign
 
     ctx.s["agent_a"].capacity = 1  # serves a1 already: full
     before = snapshot()
     with pytest.raises(AssignmentError) as refused:
         assign(ctx.p["a2"], "lead_agent", ctx.s["agent_a"].id, actor_id=ctx.u["manager_a"].id,
                reason="熟悉企业")
-    assert "承接上限" in refused.value.errors["staff_id"]
+    assert "承接上限" in refused.value.text("staff_id")
     assert snapshot() == before
     with pytest.raises(AssignmentError) as refused:
         assign(ctx.p["a2"], "lead_agent", ctx.s["agent_a"].id, actor_id=ctx.u["manager_a"].id,
@@ -227,19 +231,21 @@ def test_past_capacity_only_with_force_and_reason(ctx):
 
 
 def test_someone_on_leave_needs_force(ctx):
-    from crm.agents.services import AssignmentError, assign
+    from crm.errors import DomainError as AssignmentError
+    from crm.agents.services.staffing import assign
     from crm.i18n import today
 
     ctx.s["agent_a2"].on_leave_until = today() + dt.timedelta(days=3)
     with pytest.raises(AssignmentError) as refused:
         assign(ctx.p["a2"], "lead_agent", ctx.s["agent_a2"].id, actor_id=None, reason="r")
-    assert "休假" in refused.value.errors["staff_id"]
+    assert "休假" in refused.value.text("staff_id")
     assert assign(ctx.p["a2"], "lead_agent", ctx.s["agent_a2"].id, actor_id=None, reason="r",
                   force=True).forced
 
 
 def test_helpers_are_added_and_removed_with_history(ctx):
-    from crm.agents.services import AssignmentError, add_helper, end_helper, loads
+    from crm.errors import DomainError as AssignmentError
+    from crm.agents.services.staffing import add_helper, end_helper, loads
 
     a1 = ctx.p["a1"]
     helper = add_helper(a1, ctx.s["agent_a2"].id, actor_id=ctx.u["manager_a"].id, reason="协助土地手续")
@@ -249,7 +255,7 @@ def test_helpers_are_added_and_removed_with_history(ctx):
                           ("consultant_a", "首席审批服务咨询师"), ("agent_b", "园区")):
         with pytest.raises(AssignmentError) as refused:
             add_helper(a1, ctx.s[who].id, actor_id=None, reason="r")
-        assert fragment in refused.value.errors["staff_id"], who
+        assert fragment in refused.value.text("staff_id"), who
     with pytest.raises(AssignmentError) as refused:
         end_helper(a1, helper.id, actor_id=None, reason="")
     assert "reason" in refused.value.errors
@@ -265,7 +271,7 @@ def test_helpers_are_added_and_removed_with_history(ctx):
 
 
 def test_a_helper_can_be_promoted_to_lead_agent(ctx):
-    from crm.agents.services import add_helper, assign, loads
+    from crm.agents.services.staffing import add_helper, assign, loads
 
     a1 = ctx.p["a1"]
     ctx.s["agent_a2"].capacity = 1
@@ -280,7 +286,7 @@ def test_a_helper_can_be_promoted_to_lead_agent(ctx):
 
 
 def test_notification_role_is_in_the_recipients_language(ctx):
-    from crm.agents.services import assign
+    from crm.agents.services.staffing import assign
 
     ctx.u["agent_a2"].locale = "en"
     assign(ctx.p["a2"], "lead_agent", ctx.s["agent_a2"].id, actor_id=None, reason="r")
@@ -293,7 +299,7 @@ def test_concurrent_auto_assignments_never_push_anyone_past_capacity(app, world)
     import threading
     import time
 
-    from crm.agents.services import auto_assign, loads
+    from crm.agents.services.staffing import auto_assign, loads
     from crm.extensions import db
     from crm.models import Park, Project, Staff
 
@@ -328,7 +334,7 @@ def test_concurrent_auto_assignments_never_push_anyone_past_capacity(app, world)
 
 def test_auto_assign_works_outside_a_request(app, world):
     """Project creation may happen in a job or a command: no request, no logged-in user."""
-    from crm.agents.services import auto_assign
+    from crm.agents.services.staffing import auto_assign
     from crm.extensions import db
     from crm.models import Notification, Park
 

@@ -26,7 +26,7 @@ SCHEDULE_2027 = """# 2027 (test data in the State Council's format)
 
 def _open_milestones(db_session, world):
     """A running milestone whose deadline reaches into 2027, a paused one, and a finished one."""
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
     from crm.projects.models import Project
 
     project = db_session.get(Project, world.projects["b1"].id)
@@ -43,13 +43,14 @@ def _open_milestones(db_session, world):
 
 
 def test_parse_names_every_bad_line_and_saves_nothing(db_session, world):
-    from crm.milestones.calendar_admin import ScheduleFileError, import_schedule, parse_schedule
+    from crm.errors import DomainError as ScheduleFileError
+    from crm.milestones.services.schedules import import_schedule, parse_schedule
     from crm.milestones.models import CalendarOverride, CalendarYear
 
     text = "2027-01-01 休\n2027-13-01 休\n2027-01-04 放假\n2026-12-31 休\n2027-01-01 班\nhello\n2027-02-06\n"
     with pytest.raises(ScheduleFileError) as info:
         import_schedule(text, 2027)
-    messages = [str(e) for e in info.value.errors]
+    messages = [str(e) for e in info.value.messages]
     # Every bad line is named, by its number (the first number in each message).
     assert [int(re.search(r"\d+", m).group()) for m in messages] == [2, 3, 4, 5, 6, 7], messages
     db_session.rollback()
@@ -64,9 +65,9 @@ def test_parse_names_every_bad_line_and_saves_nothing(db_session, world):
 
 def test_import_publishes_the_year_and_recomputes_open_deadlines_only(db_session, world):
     from crm.audit.models import AuditEvent
-    from crm.milestones.calendar_admin import import_schedule
+    from crm.milestones.services.schedules import import_schedule
     from crm.milestones.models import CalendarOverride
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     running, paused, finished = _open_milestones(db_session, world)
     assert (running.due_on, running.due_provisional) == (D(2027, 1, 15), True)
@@ -185,7 +186,7 @@ def test_back_office_overrides_recompute_running_deadlines(app_config, tmp_path,
 def test_the_cached_calendar_notices_an_edited_override(db_session):
     """An edit keeps the row count and creation time: the cache key must still change."""
     from crm.milestones.models import CalendarOverride
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     db_session.add(CalendarOverride(day=D(2027, 3, 1), is_workday=False))
     db_session.commit()

@@ -25,7 +25,7 @@ ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 def _today_and_calendar(app):
     from crm.i18n import today
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     with app.app_context():
         return today(), work_calendar()
@@ -185,7 +185,7 @@ EXPECTED = {
 
 
 def _compute(app, park_id, today, calendar, **slice_args):
-    from crm.dashboard.figures import Slice, compute
+    from crm.dashboard.queries.figures import Slice, compute
 
     with app.app_context():
         return compute(Slice(park_id=park_id, **slice_args), today, calendar)
@@ -281,8 +281,8 @@ FILTERED = {
 
 @pytest.mark.parametrize("query", sorted(FILTERED))
 def test_filters_change_the_figures(app, client, hand, query):
-    from crm.dashboard.figures import DEFAULT_PERIOD
-    from crm.dashboard.services import parse_filters
+    from crm.dashboard.queries.figures import DEFAULT_PERIOD
+    from crm.dashboard.queries.boards import parse_filters
 
     args = dict(pair.split("=") for pair in query.split("&"))
     filters = parse_filters(args)
@@ -391,13 +391,13 @@ def city_rows(page: str) -> dict[int, dict[str, int]]:
 
 
 def _refresh(app, today=None):
-    from crm.dashboard import rollups
+    from crm.dashboard import services
     from crm.extensions import db
     from crm.i18n import today as local_today
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     with app.app_context():
-        rollups.refresh(today or local_today(), work_calendar())
+        services.refresh(today or local_today(), work_calendar())
         db.session.commit()
 
 
@@ -493,13 +493,13 @@ def test_city_shows_a_park_created_after_the_last_rollup(app, client, world):
 
 
 def test_rollups_are_kept_fresh_by_a_periodic_job(app, world):
-    from crm import jobs
+    from crm.dashboard import jobs
     from crm.dashboard.models import ParkRollup
     from crm.extensions import db
 
-    intervals = dict(jobs.PERIODIC_JOBS)
-    assert "crm.jobs.refresh_rollups" in intervals
-    assert intervals["crm.jobs.refresh_rollups"] <= app.config["ROLLUP_MAX_AGE_SECONDS"]
+    intervals = dict(app.extensions["periodic_jobs"])
+    assert "crm.dashboard.jobs.refresh_rollups" in intervals
+    assert intervals["crm.dashboard.jobs.refresh_rollups"] <= app.config["ROLLUP_MAX_AGE_SECONDS"]
     today, _ = _today_and_calendar(app)
     with app.app_context():
         assert jobs.refresh_rollups() == {"parks": 2}
@@ -739,12 +739,12 @@ def test_states_partition_the_milestones_like_the_sla_rule(app, world, today, du
 
     from sqlalchemy import delete
 
-    from crm.dashboard import lists
-    from crm.dashboard.figures import DUE_SOON_WORKDAYS, Slice, compute
+    from crm.dashboard.queries import lists
+    from crm.dashboard.queries.figures import DUE_SOON_WORKDAYS, Slice, compute
     from crm.extensions import db
     from crm.milestones import sla
     from crm.milestones.models import Milestone
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     with app.app_context():
         cal = work_calendar()

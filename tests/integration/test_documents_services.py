@@ -41,7 +41,7 @@ def add_plan(project, count=3, start=dt.date(2026, 3, 2)):
 
 def build_now(session, document):
     """Run the job function in process (what the worker does)."""
-    from crm.jobs import build_document
+    from crm.documents.jobs import build_document
 
     session.commit()
     build_document(document.id)
@@ -91,8 +91,8 @@ def test_a_new_version_only_when_the_plan_changed(ctx, app):
 
 
 def test_the_fingerprint_ignores_what_moves_with_today(ctx, app):
-    from crm.documents import gather
-    from crm.milestones.services import work_calendar
+    from crm.documents import queries as gather
+    from crm.milestones.queries import work_calendar
 
     session, world, project = ctx
     add_plan(project, 2)
@@ -170,14 +170,14 @@ def test_sending_puts_one_job_on_the_pdf_queue_with_retry_timeout_and_ttls(ctx, 
     queue = Queue("pdf", connection=redis_db)
     assert queue.job_ids == [pair[1]]
     job = Job.fetch(pair[1], connection=redis_db)
-    assert job.func_name == "crm.jobs.build_document" and job.args == (pair[0],)
+    assert job.func_name == "crm.documents.jobs.build_document" and job.args == (pair[0],)
     assert job.retries_left == len(app.config["PDF_RETRY_INTERVALS"])
     assert job.timeout == app.config["PDF_JOB_TIMEOUT"]
 
 
 def test_redis_down_leaves_the_request_queued_for_recovery(ctx, app, redis_db):
     from crm.documents import services
-    from crm.jobs import recover_documents
+    from crm.documents.jobs import recover_documents
 
     session, world, project = ctx
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
@@ -266,7 +266,7 @@ def _running(session, world, project, redis, job_status=None, heartbeat_age=None
     doc.status, doc.attempts = "running", attempts
     doc.started_at = now - dt.timedelta(seconds=started_age)
     if job_status is not None:
-        job = Job.create("crm.jobs.build_document", args=(doc.id,), id=doc.job_id,
+        job = Job.create("crm.documents.jobs.build_document", args=(doc.id,), id=doc.job_id,
                          connection=redis)
         job.set_status(job_status)
         if heartbeat_age is not None:
@@ -319,8 +319,8 @@ def test_recovery_gives_up_after_too_many_attempts(ctx, app, redis_db):
 # -- the data handed to the builders ---------------------------------------------------------
 
 def test_service_order_data_has_the_team_and_plan_in_chinese(ctx, app):
-    from crm.documents import gather
-    from crm.milestones.services import work_calendar
+    from crm.documents import queries as gather
+    from crm.milestones.queries import work_calendar
 
     session, world, project = ctx
     app.config["PUBLIC_BASE_URL"] = "https://daiban.example.cn/"
@@ -338,8 +338,8 @@ def test_service_order_data_has_the_team_and_plan_in_chinese(ctx, app):
 
 
 def test_gathering_runs_a_constant_number_of_queries(ctx, app):
-    from crm.documents import gather
-    from crm.milestones.services import work_calendar
+    from crm.documents import queries as gather
+    from crm.milestones.queries import work_calendar
 
     session, world, project = ctx
     calendar = work_calendar()
@@ -364,8 +364,8 @@ def test_gathering_runs_a_constant_number_of_queries(ctx, app):
 
 
 def test_summary_figures_add_up(ctx, app):
-    from crm.documents import gather
-    from crm.milestones.services import work_calendar
+    from crm.documents import queries as gather
+    from crm.milestones.queries import work_calendar
 
     session, world, project = ctx
     day = dt.date(2026, 6, 1)
@@ -413,9 +413,9 @@ def test_the_worker_warms_up_before_forking_and_recovers(ctx, app, redis_db):
     queue listened to; recovery registered as a periodic job."""
     from reportlab.pdfbase import pdfmetrics
 
-    from crm import jobs
-    from crm.documents import services
-    from crm.milestones import services as milestone_services
+    from crm import queue
+    from crm.documents import jobs, services
+    from crm.milestones import queries as milestone_services
     from reports.styles import FONT
 
     session, world, project = ctx
@@ -427,5 +427,5 @@ def test_the_worker_warms_up_before_forking_and_recovers(ctx, app, redis_db):
     assert FONT in pdfmetrics.getRegisteredFontNames()
     assert app.config["SQLALCHEMY_DATABASE_URI"] in milestone_services._cache
     assert Queue("pdf", connection=redis_db).count == 1
-    assert jobs.WORKER_QUEUES == ["default", "pdf"]
-    assert ("crm.jobs.recover_documents", 60) in jobs.PERIODIC_JOBS
+    assert queue.WORKER_QUEUES == ["default", "pdf"]
+    assert ("crm.documents.jobs.recover_documents", 60) in app.extensions["periodic_jobs"]

@@ -88,7 +88,7 @@ def test_status_polls_until_done_then_shows_the_link(app, client, world, inline)
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page
 
     from crm.extensions import db
-    from crm.jobs import build_document
+    from crm.documents.jobs import build_document
 
     with app.app_context():
         build_document(doc.id)

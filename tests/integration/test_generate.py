@@ -28,7 +28,7 @@ def test_generated_city_follows_the_rules(app):
     from crm.extensions import db
     from crm.milestones import sla
     from crm.milestones.models import Milestone
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
     from crm.projects.models import ProgressLog, Project
 
     counts = _generate(app, 300, demo=True)

@@ -6,6 +6,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, text
 
+from crm.errors import Conflict
+
 from tests import factories
 from tests.conftest import DB_KIND
 
@@ -29,7 +31,7 @@ def _events(db_session, milestone_id):
 
 
 def _refused(call, field):
-    from crm.milestones.lifecycle import MilestoneError
+    from crm.errors import DomainError as MilestoneError
 
     with pytest.raises(MilestoneError) as info:
         call()
@@ -38,7 +40,7 @@ def _refused(call, field):
 
 
 def test_start_is_back_dated_never_in_the_future(db_session, world):
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
 
     m = factories.milestone(_project(db_session, world), limit_value=10)
     db_session.commit()
@@ -57,7 +59,7 @@ def test_start_is_back_dated_never_in_the_future(db_session, world):
 
 
 def test_pause_freezes_and_resume_moves_the_deadline_over_the_holiday(db_session, world):
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
     from crm.milestones.models import MilestonePause
 
     m = factories.milestone(_project(db_session, world), limit_value=10)
@@ -91,7 +93,7 @@ def test_pause_freezes_and_resume_moves_the_deadline_over_the_holiday(db_session
 
 
 def test_complete_records_outcome_days_used_and_is_never_before_acceptance(db_session, world):
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
 
     project = _project(db_session, world)
     met = factories.milestone(project, limit_value=10, stage="land")
@@ -117,7 +119,7 @@ def test_complete_records_outcome_days_used_and_is_never_before_acceptance(db_se
 
 
 def test_waive_needs_a_reason_and_reopen_goes_back(db_session, world):
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
 
     project = _project(db_session, world)
     never_started = factories.milestone(project, stage="permitting")
@@ -145,7 +147,7 @@ def test_waive_needs_a_reason_and_reopen_goes_back(db_session, world):
 
 
 def test_reopen_of_a_done_milestone_clears_the_outcome(db_session, world):
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
 
     m = factories.milestone(_project(db_session, world), limit_value=3, stage="permitting")
     lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY)
@@ -160,14 +162,14 @@ def test_reopen_of_a_done_milestone_clears_the_outcome(db_session, world):
 
 
 def test_a_stale_form_version_is_refused_and_nothing_is_lost(db_session, world):
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
 
     m = factories.milestone(_project(db_session, world))
     db_session.commit()
     seen = m.version
     lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY, version=seen)
     db_session.commit()
-    with pytest.raises(lifecycle.StaleMilestone):
+    with pytest.raises(Conflict):
         lifecycle.waive(m, reason="两人同时操作", today=TODAY, version=seen)
     db_session.rollback()
     assert db_session.get(type(m), m.id).status == "running"
@@ -177,7 +179,7 @@ def test_a_concurrent_flush_is_caught_by_the_version_column(app, db_session, wor
     """Another transaction commits between our read and our write: the mapper's version check
     fails the flush, and the service answers "changed by someone else"."""
     from crm.extensions import db
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
     from crm.milestones.models import Milestone
 
     m = factories.milestone(_project(db_session, world))
@@ -190,15 +192,15 @@ def test_a_concurrent_flush_is_caught_by_the_version_column(app, db_session, wor
         other.execute(text("UPDATE milestones SET version = version + 1, name = 'x' WHERE id = :id"),
                       {"id": m.id})
     db_session.add(m)
-    with pytest.raises(lifecycle.StaleMilestone):
+    with pytest.raises(Conflict):
         lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY)
     db_session.rollback()
     assert db_session.get(Milestone, m.id).name == "x"
 
 
 def test_finishing_a_stage_advances_the_project_possibly_several_stages(db_session, world):
-    from crm.milestones import lifecycle
-    from crm.milestones.services import create_plan
+    from crm.milestones.services import lifecycle
+    from crm.milestones.services.plans import create_plan
     from crm.projects.models import StageChange
 
     project = _project(db_session, world)  # b1, in filing
@@ -226,8 +228,8 @@ def test_finishing_a_stage_advances_the_project_possibly_several_stages(db_sessi
 
 
 def test_custom_milestones_are_checked_and_placed_in_their_stage(db_session, world):
-    from crm.milestones import lifecycle
-    from crm.milestones.services import create_plan
+    from crm.milestones.services import lifecycle
+    from crm.milestones.services.plans import create_plan
 
     project = _project(db_session, world)
     create_plan(project)
@@ -255,7 +257,7 @@ def test_custom_milestones_are_checked_and_placed_in_their_stage(db_session, wor
 
 def test_allowed_actions_follow_status_and_role(db_session, world):
     from crm.auth.models import User
-    from crm.milestones import lifecycle
+    from crm.milestones import queries as lifecycle
 
     m = factories.milestone(_project(db_session, world))
     agent = db_session.get(User, world.users["agent_b"].id)
@@ -275,7 +277,7 @@ def test_two_people_finishing_a_stage_at_once_still_advance_it(app, world):
     import threading
 
     from crm.extensions import db
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
     from crm.milestones.models import Milestone
     from crm.projects.models import Project
 

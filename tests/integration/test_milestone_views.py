@@ -17,9 +17,9 @@ def plan(app, world):
     milestone, one paused, one done and one whose deadline reaches into an unpublished year."""
     from crm.extensions import db
     from crm.i18n import today as local_today
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
     from crm.milestones.calendar import official_years
-    from crm.milestones.services import create_plan
+    from crm.milestones.services.plans import create_plan
     from crm.projects.models import Project
 
     with app.test_request_context():
@@ -212,7 +212,7 @@ def test_csrf_is_required_and_accepted(app_config, tmp_path, world, plan):
 
 def test_project_page_queries_do_not_grow_with_the_plan(app, client, world, plan):
     from crm.extensions import db
-    from crm.milestones import lifecycle
+    from crm.milestones.services import lifecycle
     from crm.projects.models import Project
 
     login(client, "manager_a")

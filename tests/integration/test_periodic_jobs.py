@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.conftest import REDIS_URL, ROOT
 
-SWEEP_ID = "periodic-crm_jobs_sla_sweep"
-PING_ID = "periodic-crm_jobs_ping"
+SWEEP_ID = "periodic-crm_milestones_jobs_sla_sweep"
+PING_ID = "periodic-crm_queue_ping"
 
 
 @pytest.fixture
@@ -63,11 +63,10 @@ def test_workers_run_the_sla_sweep_once_and_keep_it_scheduled(app, app_config, w
     assert job.get_status() == "scheduled"
     assert job.repeats_left == PERIODIC_REPEATS - 1  # ran exactly once
     # Every registered periodic job is scheduled once (the sweep, PDF recovery...).
-    from crm.jobs import PERIODIC_JOBS
     from crm.worker import periodic_job_id
 
     assert sorted(ScheduledJobRegistry("default", connection=redis).get_job_ids()) == sorted(
-        periodic_job_id(path) for path, _ in PERIODIC_JOBS)
+        periodic_job_id(path) for path, _ in app.extensions["periodic_jobs"])
     with app.app_context():
         kinds = db.session.scalars(select(Notification.kind)).all()
         assert sorted(kinds) == ["milestone_overdue", "milestone_overdue"]  # lead agent, manager
@@ -83,8 +82,8 @@ def test_a_periodic_job_repeats_on_its_interval(app, app_config, redis):
     from crm.worker import PERIODIC_REPEATS, ensure_periodic_jobs
 
     # 4 s: long enough that a slow (loaded) burst worker is gone before the next run is due.
-    assert ensure_periodic_jobs(redis, [("crm.jobs.ping", 4)]) == [PING_ID]
-    assert ensure_periodic_jobs(redis, [("crm.jobs.ping", 4)]) == []  # alive: left alone
+    assert ensure_periodic_jobs(redis, [("crm.queue.ping", 4)]) == [PING_ID]
+    assert ensure_periodic_jobs(redis, [("crm.queue.ping", 4)]) == []  # alive: left alone
     with app.app_context():
         from crm.extensions import db
 
@@ -105,16 +104,16 @@ def test_dead_or_retimed_periodic_jobs_are_armed_again(redis):
     from crm.worker import ensure_periodic_jobs
 
     queue = Queue("default", connection=redis)
-    ensure_periodic_jobs(redis, [("crm.jobs.ping", 60)])
+    ensure_periodic_jobs(redis, [("crm.queue.ping", 60)])
     job = queue.dequeue_any([queue], timeout=None, connection=redis)[0]
     job.set_status(JobStatus.FAILED)
-    assert ensure_periodic_jobs(redis, [("crm.jobs.ping", 60)]) == [PING_ID]
+    assert ensure_periodic_jobs(redis, [("crm.queue.ping", 60)]) == [PING_ID]
     job = Job.fetch(PING_ID, connection=redis)
     assert job.get_status() == "scheduled"  # a failed job waits an interval before retrying
     assert ScheduledJobRegistry("default", connection=redis).get_job_ids() == [PING_ID]
-    assert ensure_periodic_jobs(redis, [("crm.jobs.ping", 300)]) == [PING_ID]
+    assert ensure_periodic_jobs(redis, [("crm.queue.ping", 300)]) == [PING_ID]
     assert Job.fetch(PING_ID, connection=redis).repeat_intervals == [300]
     # Another worker holding the lock: this one skips its check instead of racing.
     with redis.lock("crm:periodic:lock", timeout=5):
         redis.delete(Job.key_for(PING_ID))
-        assert ensure_periodic_jobs(redis, [("crm.jobs.ping", 300)]) == []
+        assert ensure_periodic_jobs(redis, [("crm.queue.ping", 300)]) == []

@@ -282,7 +282,7 @@ def test_open_blockers_are_counted_per_park(app, world):
     from crm.auth.models import User
     from crm.extensions import db
     from crm.projects.models import ProgressLog
-    from crm.projects.progress import open_blocker_counts
+    from crm.projects.queries import open_blocker_counts
 
     _add(app, "a1", world, kind="blocker")
     _add(app, "a2", world, kind="blocker")

@@ -296,7 +296,9 @@ def test_a_change_committed_during_the_request_is_a_conflict_too(app, world):
         with db.engine.begin() as other:
             other.execute(text("UPDATE projects SET version = version + 1, contact_name = 'x' "
                                "WHERE id = :id"), {"id": project.id})
-        with pytest.raises(services.ProjectConflict):
+        from crm.errors import Conflict
+
+        with pytest.raises(Conflict):
             services.update_project(project, {"investment": 45000}, expected_version=loaded_version)
         db.session.rollback()
         assert db.session.get(Project, project.id).investment == 20000

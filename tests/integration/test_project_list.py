@@ -102,8 +102,8 @@ def test_park_and_staff_filters(client, world, more):
 
 def test_sla_filters_use_the_working_day_threshold(app, client, world):
     from crm.extensions import db
-    from crm.milestones.services import work_calendar
-    from crm.projects.listing import due_soon_before
+    from crm.milestones.queries import work_calendar
+    from crm.milestones.queries import due_soon_before
 
     today = _today(app)
     with app.app_context():

@@ -73,21 +73,21 @@ def test_the_audit_trail_reads_in_chinese(app, client, world):
 
 
 def test_panels_named_timeline_and_team_replace_the_plain_lists(app, client, world, monkeypatch):
-    from crm.projects import panels
+    from crm.projects.views.pages import Panel
 
     app.jinja_env.loader = ChoiceLoader([
         DictLoader({"test/_panel.html": '<p class="test-panel">{{ ctx.text }}</p>'}),
         app.jinja_env.loader])
     login(client, "agent_a")
     url = f"/projects/{world.projects['a1'].id}"
-    monkeypatch.delitem(panels._panels, "timeline", raising=False)
-    monkeypatch.delitem(panels._panels, "team", raising=False)
+    others = [p for p in app.extensions["project_panels"] if p.name not in ("timeline", "team")]
+    monkeypatch.setitem(app.extensions, "project_panels", others)
     html = client.get(url).get_data(as_text=True)
     assert 'data-testid="milestones"' in html and 'data-testid="assignments"' in html
-    monkeypatch.setitem(panels._panels, "timeline", panels.Panel(
-        "timeline", 20, "test/_panel.html", lambda project, user: {"text": f"节点时间轴 {project.id}"}))
-    monkeypatch.setitem(panels._panels, "team", panels.Panel(
-        "team", 30, "test/_panel.html", lambda project, user: {"text": "服务团队面板"}))
+    monkeypatch.setitem(app.extensions, "project_panels", others + [
+        Panel("timeline", 20, "test/_panel.html",
+              lambda project, user: {"text": f"节点时间轴 {project.id}"}),
+        Panel("team", 30, "test/_panel.html", lambda project, user: {"text": "服务团队面板"})])
     html = client.get(url).get_data(as_text=True)
     assert 'data-testid="milestones"' not in html and 'data-testid="assignments"' not in html
     assert f"节点时间轴 {world.projects['a1'].id}" in html and "服务团队面板" in html
@@ -129,7 +129,7 @@ def test_the_page_runs_a_constant_number_of_queries(app, client, world, username
 
 def test_the_feed_pages_and_odd_page_numbers_do_no_harm(app, client, world):
     from crm.extensions import db
-    from crm.projects.progress import FEED_PAGE
+    from crm.projects.queries import FEED_PAGE
 
     with app.app_context():
         project = db.session.merge(world.projects["a1"])

@@ -20,7 +20,7 @@ def open_rows(staff):
 
 
 def test_deactivation_lists_projects_and_auto_reassigns_them(ctx):
-    from crm.agents.roster import hand_over, update_staff
+    from crm.agents.services.roster import hand_over, update_staff
 
     agent = ctx.s["agent_a"]
     helper_on = factories.project(ctx.park_a, "协办项目")
@@ -51,7 +51,7 @@ def test_deactivation_lists_projects_and_auto_reassigns_them(ctx):
 
 def test_hand_over_by_hand_keep_and_vacancy(ctx):
     from crm.agents.queries import unassigned_query
-    from crm.agents.roster import hand_over
+    from crm.agents.services.roster import hand_over
 
     agent = ctx.s["agent_a"]
     extra = factories.project(ctx.park_a, "第二项目")
@@ -76,8 +76,8 @@ def test_hand_over_by_hand_keep_and_vacancy(ctx):
 
 
 def test_hand_over_is_all_or_nothing_with_errors_per_row(ctx):
-    from crm.agents.roster import hand_over
-    from crm.agents.services import AssignmentError
+    from crm.agents.services.roster import hand_over
+    from crm.errors import DomainError as AssignmentError
 
     agent = ctx.s["agent_a"]
     factories.assign(factories.project(ctx.park_a, "第二项目"), agent, "lead_agent")
@@ -87,7 +87,7 @@ def test_hand_over_is_all_or_nothing_with_errors_per_row(ctx):
     with pytest.raises(AssignmentError) as refused:
         hand_over(agent, rows, {first.id: "auto", second.id: str(ctx.s["agent_b"].id)},
                   actor_id=None, reason="", handover_note="")
-    errors = refused.value.errors
+    errors = {name: refused.value.text(name) for name in refused.value.errors}
     assert set(errors) == {"reason", "handover_note", f"choice_{second.id}"}
     assert "不在本项目所在园区" in errors[f"choice_{second.id}"]
     assert snapshot() == before
@@ -97,14 +97,14 @@ def test_hand_over_is_all_or_nothing_with_errors_per_row(ctx):
         with pytest.raises(AssignmentError) as refused:
             hand_over(agent, rows, {first.id: bad, second.id: "keep"}, actor_id=None,
                       reason="r", handover_note="n")
-        assert fragment in refused.value.errors[f"choice_{first.id}"]
+        assert fragment in refused.value.text(f"choice_{first.id}")
     assert snapshot() == before
 
 
 def test_hand_over_respects_capacity_across_rows(ctx):
     """Two rows given to the same person by hand: the second one finds them full."""
-    from crm.agents.roster import hand_over
-    from crm.agents.services import AssignmentError
+    from crm.agents.services.roster import hand_over
+    from crm.errors import DomainError as AssignmentError
 
     agent = ctx.s["agent_a"]
     factories.assign(factories.project(ctx.park_a, "第二项目"), agent, "lead_agent")
@@ -113,7 +113,7 @@ def test_hand_over_respects_capacity_across_rows(ctx):
     choice = {a.id: str(ctx.s["agent_a2"].id) for a in rows}
     with pytest.raises(AssignmentError) as refused:
         hand_over(agent, rows, choice, actor_id=None, reason="r", handover_note="n")
-    assert len(refused.value.errors) == 1 and "承接上限" in next(iter(refused.value.errors.values()))
+    assert len(refused.value.errors) == 1 and "承接上限" in refused.value.text(next(iter(refused.value.errors)))
     outcomes = hand_over(agent, rows, choice, actor_id=None, reason="r", handover_note="n", force=True)
     assert [o.successor for o in outcomes] == [ctx.s["agent_a2"]] * 2
     forced = [a.forced for p in (o.project for o in outcomes) for a in p.assignments if a.is_active
@@ -122,7 +122,7 @@ def test_hand_over_respects_capacity_across_rows(ctx):
 
 
 def test_leave_covering_today_means_unavailable(ctx):
-    from crm.agents.roster import update_staff
+    from crm.agents.services.roster import update_staff
     from crm.i18n import today
 
     agent = ctx.s["agent_a2"]
@@ -137,8 +137,8 @@ def test_leave_covering_today_means_unavailable(ctx):
 
 
 def test_park_membership(ctx):
-    from crm.agents.roster import add_to_park, create_staff, remove_from_park
-    from crm.agents.services import AssignmentError
+    from crm.agents.services.roster import add_to_park, create_staff, remove_from_park
+    from crm.errors import DomainError as AssignmentError
 
     person = create_staff(ctx.park_a, name=" 孙顾问 ", kind="consultant", phone="", title=None, capacity=12)
     assert (person.name, person.phone, person.parks) == ("孙顾问", None, [ctx.park_a])
@@ -152,7 +152,7 @@ def test_park_membership(ctx):
     assert person.parks == [ctx.park_a]
     with pytest.raises(AssignmentError) as refused:
         remove_from_park(ctx.park_a, ctx.s["agent_a"])  # still the lead agent of a1
-    assert "1 个项目" in refused.value.errors["staff_id"]
+    assert "1 个项目" in refused.value.text("staff_id")
     assert audit_actions("staff")[-2:] == ["roster.add", "roster.remove"]
 
 

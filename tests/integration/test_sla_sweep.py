@@ -39,7 +39,7 @@ def _setup(db_session, world):
 
 
 def test_sweep_notifies_owner_lead_agent_and_managers_once_per_state(db_session, world):
-    from crm.milestones.sweep import sweep
+    from crm.milestones.services.sweep import sweep
 
     soon, late, fine, owner_user = _setup(db_session, world)
     result = sweep(TODAY)
@@ -64,7 +64,7 @@ def test_sweep_notifies_owner_lead_agent_and_managers_once_per_state(db_session,
 
 
 def test_a_deadline_moved_later_is_announced_again(db_session, world):
-    from crm.milestones.sweep import sweep
+    from crm.milestones.services.sweep import sweep
 
     soon, *_ = _setup(db_session, world)
     sweep(TODAY)
@@ -81,7 +81,7 @@ def test_a_deadline_moved_later_is_announced_again(db_session, world):
 
 
 def test_sweep_queries_do_not_grow_with_the_number_of_milestones(app, db_session, world):
-    from crm.milestones.sweep import sweep
+    from crm.milestones.services.sweep import sweep
     from crm.projects.models import Project
 
     _setup(db_session, world)
@@ -108,10 +108,10 @@ def test_sweep_queries_do_not_grow_with_the_number_of_milestones(app, db_session
 
 def test_the_sweep_job_commits_its_notifications(app, world):
     from crm.extensions import db
-    from crm.jobs import PERIODIC_JOBS, sla_sweep
+    from crm.milestones.jobs import sla_sweep
     from crm.projects.models import Project
 
-    assert ("crm.jobs.sla_sweep", 600) in PERIODIC_JOBS
+    assert ("crm.milestones.jobs.sla_sweep", 600) in app.extensions["periodic_jobs"]
     with app.app_context():
         project = db.session.get(Project, world.projects["b1"].id)
         factories.milestone(project, "节能审查", status="running", due_on=D(2020, 1, 6))

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from crm.dashboard.figures import (
+from crm.dashboard.queries.figures import (
     ParkFigures, StageDays, due_soon_bounds, period_start, trend_months,
 )
 from crm.milestones import sla

@@ -9,8 +9,9 @@ from werkzeug.datastructures import MultiDict
 
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
-from crm.projects.export import FORMULA_STARTS, safe_cell
-from crm.projects.listing import SORTS, ProjectFilters, due_soon_before, parse_filters
+from crm.spreadsheets import FORMULA_STARTS, safe_cell
+from crm.milestones.queries import due_soon_before
+from crm.projects.queries import SORTS, ProjectFilters, parse_filters
 
 CALENDAR = WorkCalendar()
 D = dt.date

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture
 def tokens(app, world):
     """username -> bearer secret, one token for every world user."""
-    from crm.api.tokens import create_token
+    from crm.auth.services import create_token
     from crm.auth.models import User
     from crm.extensions import db
 

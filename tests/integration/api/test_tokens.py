@@ -24,7 +24,7 @@ def test_a_session_cookie_does_not_authenticate_the_api(client, world):
 
 
 def test_tokens_are_stored_hashed(app, tokens):
-    from crm.api.models import ApiToken
+    from crm.auth.models import ApiToken
     from crm.extensions import db
 
     with app.app_context():
@@ -34,8 +34,8 @@ def test_tokens_are_stored_hashed(app, tokens):
 
 
 def test_revocation_takes_effect_at_once(app, api, tokens):
-    from crm.api.models import ApiToken
-    from crm.api.tokens import revoke
+    from crm.auth.models import ApiToken
+    from crm.auth.services import revoke_token as revoke
     from crm.extensions import db
 
     agent = api("agent_a")
@@ -61,7 +61,7 @@ def test_disabled_user_token_stops_working(app, api, world):
 
 
 def test_profile_page_creates_shows_once_and_revokes_a_token(app, client, world):
-    from crm.api.models import ApiToken
+    from crm.auth.models import ApiToken
     from crm.extensions import db
 
     login(client, "manager_a")
@@ -79,7 +79,7 @@ def test_profile_page_creates_shows_once_and_revokes_a_token(app, client, world)
 
 
 def test_nobody_revokes_someone_elses_token(app, client, tokens, world):
-    from crm.api.models import ApiToken
+    from crm.auth.models import ApiToken
     from crm.extensions import db
 
     with app.app_context():

@@ -16,7 +16,7 @@ def today() -> dt.date:
 
 
 def _workday_before(app, days: int) -> dt.date:
-    from crm.milestones.services import work_calendar
+    from crm.milestones.queries import work_calendar
 
     with app.app_context():
         calendar = work_calendar()
@@ -72,7 +72,7 @@ def _first_pending(api, user, pid):
 def planned(app, world):
     """Project a1 with its approval plan drawn up."""
     from crm.extensions import db
-    from crm.milestones.services import create_plan
+    from crm.milestones.services.plans import create_plan
     from crm.projects.models import Project
 
     with app.app_context():
@@ -89,10 +89,11 @@ def test_milestone_rules_come_back_per_field(api, planned):
                                     json={"accepted_on": tomorrow, "version": m["version"]}),
                          422, "validation_error")
     assert "accepted_on" in error["fields"]
+    # Not now (the milestone is not paused): a state conflict, like resolving a resolved blocker.
     error = assert_error(agent.post(f"/projects/{planned}/milestones/{m['id']}/resume",
                                     json={"resumed_on": today().isoformat(), "version": m["version"]}),
-                         422, "validation_error")
-    assert error["fields"]
+                         409, "conflict")
+    assert error["fields"] == {"status": [error["message"]]}
     assert_error(agent.post(f"/projects/{planned}/milestones/{m['id']}/pause",
                             json={"paused_on": today().isoformat(), "reason_code": "lunch", "version": m["version"]}),
                  422, "validation_error")

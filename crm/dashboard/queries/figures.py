@@ -1,0 +1,309 @@
+"""The dashboard's key figures, per park, as SQL aggregates.
+
+Every query groups by park, so the same code gives one park's figures (the park dashboard,
+live) and every park's figures at once (the rollups behind the leadership dashboard).  A
+fixed number of queries whatever the data size; no Python loop over rows, except over the
+few distinct (acceptance date, limit) pairs of calendar-day limits, which are converted into
+working days with the calendar's precomputed ordinals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import and_, case, func, select, true
+
+from crm.agents.queries import unassigned_condition
+from crm.extensions import db
+from crm.i18n import local_day_start
+from crm.milestones import sla
+from crm.milestones.calendar import WorkCalendar
+from crm.milestones.models import Milestone, MilestoneStatus
+from crm.milestones.queries import due_soon_before, finished_condition
+from crm.projects.models import ProgressLog, Project, ProjectStatus
+from crm.projects.queries import open_blocker_condition
+
+# "Due soon" on the dashboards: at most this many working days left.
+DUE_SOON_WORKDAYS = 5
+PERIODS = (30, 90, 180, 365)
+DEFAULT_PERIOD = 90
+TREND_MONTHS = 12
+
+RUNNING = MilestoneStatus.RUNNING.value
+PAUSED = MilestoneStatus.PAUSED.value
+DONE = MilestoneStatus.DONE.value
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which rows the figures cover: a park (None: every park), a stage, an industry, and the
+    period (days back from ``today``) of the "finished" figures."""
+
+    park_id: int | None = None
+    stage: str | None = None
+    industry: str | None = None
+    period_days: int = DEFAULT_PERIOD
+
+    @property
+    def filters_projects(self) -> bool:
+        return bool(self.stage or self.industry)
+
+    def project_conditions(self) -> list:
+        conditions = []
+        if self.stage:
+            conditions.append(Project.stage == self.stage)
+        if self.industry:
+            conditions.append(Project.industry == self.industry)
+        return conditions
+
+    def rows(self, query, park_column, project_column):
+        """``query`` limited to this slice (joins projects only when a project filter is set)."""
+        if self.park_id is not None:
+            query = query.where(park_column == self.park_id)
+        if self.filters_projects:
+            query = query.join(Project, Project.id == project_column).where(
+                *self.project_conditions())
+        return query
+
+
+@dataclass
+class StageDays:
+    """Milestones of a stage finished in the period: working days used against committed."""
+
+    finished: int = 0
+    used: int = 0  # sum of working days used
+    committed: int = 0  # sum of committed limits, in working days
+
+    @property
+    def average_used(self) -> float | None:
+        return self.used / self.finished if self.finished else None
+
+    @property
+    def average_committed(self) -> float | None:
+        return self.committed / self.finished if self.finished else None
+
+
+@dataclass
+class ParkFigures:
+    active_projects: int = 0
+    investment: int = 0  # 万元, active projects
+    new_this_month: int = 0
+    stages: dict[str, list[int]] = field(default_factory=dict)  # stage -> [count, investment]
+    overdue: int = 0
+    due_soon: int = 0
+    on_track: int = 0
+    paused: int = 0
+    met: int = 0
+    missed: int = 0
+    workdays_saved: int = 0
+    open_blockers: int = 0
+    unassigned: int = 0
+    stage_days: dict[str, StageDays] = field(default_factory=dict)
+    months: dict[str, list[int]] = field(default_factory=dict)  # 'YYYY-MM' -> [new, met, missed]
+
+    @property
+    def finished(self) -> int:
+        return self.met + self.missed
+
+    @property
+    def compliance_pct(self) -> float | None:
+        return 100.0 * self.met / self.finished if self.finished else None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ParkFigures":
+        values = dict(data)
+        values["stage_days"] = {k: StageDays(**v) for k, v in data.get("stage_days", {}).items()}
+        return cls(**values)
+
+    def add(self, other: "ParkFigures") -> None:
+        """Add another park's figures (the city's figures are the sum of its parks')."""
+        for name in ("active_projects", "investment", "new_this_month", "overdue", "due_soon",
+                     "on_track", "paused", "met", "missed", "workdays_saved", "open_blockers",
+                     "unassigned"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for stage, (count, investment) in other.stages.items():
+            mine = self.stages.setdefault(stage, [0, 0])
+            mine[0] += count
+            mine[1] += investment
+        for stage, days in other.stage_days.items():
+            mine = self.stage_days.setdefault(stage, StageDays())
+            mine.finished += days.finished
+            mine.used += days.used
+            mine.committed += days.committed
+        for month, values in other.months.items():
+            mine = self.months.setdefault(month, [0, 0, 0])
+            for i, value in enumerate(values):
+                mine[i] += value
+
+
+def trend_months(today: dt.date, count: int = TREND_MONTHS) -> list[str]:
+    """'YYYY-MM' of the last ``count`` months, oldest first, this month last."""
+    year, month = today.year, today.month
+    months = []
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def period_start(today: dt.date, period_days: int) -> dt.date:
+    return today - dt.timedelta(days=period_days)
+
+
+def due_soon_bounds(today: dt.date, calendar: WorkCalendar) -> tuple[dt.date, dt.date]:
+    """Running milestones due in [today, end) have at most DUE_SOON_WORKDAYS working days left."""
+    return today, due_soon_before(today, calendar, DUE_SOON_WORKDAYS)
+
+
+def compute(slice_: Slice, today: dt.date, calendar: WorkCalendar) -> dict[int, ParkFigures]:
+    """Figures per park for the slice (one park, or all of them): nine queries."""
+    figures: dict[int, ParkFigures] = defaultdict(ParkFigures)
+    _projects(figures, slice_, today)
+    _running(figures, slice_, today, calendar)
+    _finished(figures, slice_, today, calendar)
+    _blockers_and_unassigned(figures, slice_)
+    _months(figures, slice_, today)
+    return dict(figures)
+
+
+def _projects(figures, slice_: Slice, today: dt.date) -> None:
+    active = Project.status == ProjectStatus.ACTIVE.value
+    month_start = local_day_start(today.replace(day=1))
+    query = (
+        select(Project.park_id, Project.stage, func.count().filter(active),
+               func.coalesce(func.sum(Project.investment).filter(active), 0),
+               func.count().filter(Project.created_at >= month_start))
+        .where(*slice_.project_conditions())
+        .group_by(Project.park_id, Project.stage)
+    )
+    if slice_.park_id is not None:
+        query = query.where(Project.park_id == slice_.park_id)
+    for park_id, stage, count, investment, new in db.session.execute(query):
+        f = figures[park_id]
+        f.stages[stage] = [count, int(investment)]
+        f.active_projects += count
+        f.investment += int(investment)
+        f.new_this_month += new
+
+
+def _running(figures, slice_: Slice, today: dt.date, calendar: WorkCalendar) -> None:
+    _, soon_end = due_soon_bounds(today, calendar)
+    running = Milestone.status == RUNNING
+    query = slice_.rows(
+        select(Milestone.park_id,
+               func.count().filter(running, Milestone.due_on < today),
+               func.count().filter(running, Milestone.due_on >= today, Milestone.due_on < soon_end),
+               func.count().filter(running, Milestone.due_on >= soon_end),
+               func.count().filter(Milestone.status == PAUSED))
+        .where(Milestone.status.in_((RUNNING, PAUSED)))
+        .group_by(Milestone.park_id),
+        Milestone.park_id, Milestone.project_id)
+    for park_id, overdue, due_soon, on_track, paused in db.session.execute(query):
+        f = figures[park_id]
+        f.overdue, f.due_soon, f.on_track, f.paused = overdue, due_soon, on_track, paused
+
+
+def _finished(figures, slice_: Slice, today: dt.date, calendar: WorkCalendar) -> None:
+    done = finished_condition(today, slice_.period_days)
+    working = sla.WORKING
+    measured = and_(Milestone.workdays_used.is_not(None), Milestone.accepted_on.is_not(None))
+    query = slice_.rows(
+        select(Milestone.park_id, Milestone.stage,
+               func.count().filter(Milestone.outcome == "met"),
+               func.count().filter(Milestone.outcome == "missed"),
+               func.count().filter(measured),
+               func.coalesce(func.sum(Milestone.workdays_used).filter(measured), 0),
+               func.coalesce(func.sum(Milestone.limit_value).filter(
+                   measured, Milestone.limit_unit == working), 0),
+               func.coalesce(func.sum(Milestone.statutory_value - Milestone.workdays_used).filter(
+                   measured, Milestone.statutory_unit == working,
+                   Milestone.statutory_value.is_not(None)), 0))
+        .where(done).group_by(Milestone.park_id, Milestone.stage),
+        Milestone.park_id, Milestone.project_id)
+    for park_id, stage, met, missed, measured_count, used, committed, saved in db.session.execute(query):
+        f = figures[park_id]
+        f.met += met
+        f.missed += missed
+        f.workdays_saved += int(saved)
+        days = f.stage_days.setdefault(stage, StageDays())
+        days.finished += measured_count
+        days.used += int(used)
+        days.committed += int(committed)
+    _calendar_day_limits(figures, slice_, done, measured, calendar)
+
+
+def _calendar_day_limits(figures, slice_: Slice, done, measured, calendar: WorkCalendar) -> None:
+    """The committed and statutory limits counted in calendar days, converted into working
+    days once per distinct (acceptance date, limit) pair."""
+    unit = sla.CALENDAR
+    query = slice_.rows(
+        select(Milestone.park_id, Milestone.stage, Milestone.accepted_on,
+               Milestone.limit_value, Milestone.limit_unit,
+               Milestone.statutory_value, Milestone.statutory_unit,
+               func.count(), func.sum(Milestone.workdays_used))
+        .where(done, measured, (Milestone.limit_unit == unit) | (Milestone.statutory_unit == unit))
+        .group_by(Milestone.park_id, Milestone.stage, Milestone.accepted_on,
+                  Milestone.limit_value, Milestone.limit_unit,
+                  Milestone.statutory_value, Milestone.statutory_unit),
+        Milestone.park_id, Milestone.project_id)
+    for (park_id, stage, accepted, limit, limit_unit, statutory, statutory_unit, count,
+         used) in db.session.execute(query):
+        f = figures[park_id]
+        if limit_unit == unit:
+            f.stage_days.setdefault(stage, StageDays()).committed += count * sla.limit_in_workdays(
+                accepted, limit, unit, calendar)
+        if statutory is not None and statutory_unit == unit:
+            f.workdays_saved += (count * sla.limit_in_workdays(accepted, statutory, unit, calendar)
+                                 - int(used))
+
+
+def _blockers_and_unassigned(figures, slice_: Slice) -> None:
+    query = slice_.rows(
+        select(ProgressLog.park_id, func.count()).where(open_blocker_condition())
+        .group_by(ProgressLog.park_id),
+        ProgressLog.park_id, ProgressLog.project_id)
+    for park_id, count in db.session.execute(query):
+        figures[park_id].open_blockers = count
+    park = Project.park_id == slice_.park_id if slice_.park_id is not None else true()
+    for park_id, count in db.session.execute(
+            select(Project.park_id, func.count())
+            .where(park, unassigned_condition(), *slice_.project_conditions())
+            .group_by(Project.park_id)):
+        figures[park_id].unassigned = count
+
+
+def _month_bucket(column, months: list[str], to_bound):
+    """CASE expression: the 'YYYY-MM' of ``column`` among ``months`` (local months, exact)."""
+    return case(*[(column >= to_bound(dt.date.fromisoformat(m + "-01")), m)
+                  for m in reversed(months)], else_=None)
+
+
+def _months(figures, slice_: Slice, today: dt.date) -> None:
+    months = trend_months(today)
+    first = dt.date.fromisoformat(months[0] + "-01")
+    month = _month_bucket(Project.created_at, months, local_day_start)
+    query = (select(Project.park_id, month, func.count())
+             .where(Project.created_at >= local_day_start(first), *slice_.project_conditions())
+             .group_by(Project.park_id, month))
+    if slice_.park_id is not None:
+        query = query.where(Project.park_id == slice_.park_id)
+    for park_id, key, count in db.session.execute(query):
+        figures[park_id].months.setdefault(key, [0, 0, 0])[0] += count
+    month = _month_bucket(Milestone.completed_on, months, lambda day: day)
+    query = slice_.rows(
+        select(Milestone.park_id, month,
+               func.count().filter(Milestone.outcome == "met"),
+               func.count().filter(Milestone.outcome == "missed"))
+        .where(Milestone.status == DONE, Milestone.completed_on >= first,
+               Milestone.completed_on <= today)
+        .group_by(Milestone.park_id, month),
+        Milestone.park_id, Milestone.project_id)
+    for park_id, key, met, missed in db.session.execute(query):
+        values = figures[park_id].months.setdefault(key, [0, 0, 0])
+        values[1] += met
+        values[2] += missed

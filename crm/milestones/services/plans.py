@@ -1,0 +1,114 @@
+"""A project's approval plan, drawn from the approval-item catalogue, and the catalogue's seed
+(DESIGN §3).  After seeding, the catalogue is data: admins edit it in the back office, per
+district where limits differ.
+
+Services flush but never commit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.milestones.models import Applicability, ApprovalItem, Milestone
+
+
+def applies(item: ApprovalItem, project) -> bool:
+    """Whether a catalogue item belongs in a project's plan."""
+    rule = item.applicability
+    if rule == Applicability.ALWAYS:
+        return True
+    if rule in (Applicability.FILING, Applicability.VERIFICATION):
+        return project.approval_mode == rule
+    if rule == Applicability.EIA_REPORT_BOOK:
+        return project.eia_category == "report_book"
+    if rule == Applicability.EIA_REPORT_FORM:
+        return project.eia_category == "report_form"
+    return False
+
+
+def catalogue_for(project) -> list[ApprovalItem]:
+    """Active catalogue items for the project's district: a district row replaces the city row."""
+    district_id = project.park.district_id
+    rows = db.session.scalars(
+        select(ApprovalItem).where(
+            ApprovalItem.active.is_(True),
+            (ApprovalItem.district_id.is_(None)) | (ApprovalItem.district_id == district_id),
+        ).order_by(ApprovalItem.sort_order, ApprovalItem.id)
+    ).all()
+    chosen: dict[str, ApprovalItem] = {}
+    for item in rows:
+        if item.code not in chosen or item.district_id is not None:
+            chosen[item.code] = item
+    return sorted(chosen.values(), key=lambda i: (i.sort_order, i.id))
+
+
+def create_plan(project) -> list[Milestone]:
+    """Milestones for every applicable catalogue item the project does not have yet."""
+    have = {m.approval_item_id for m in project.milestones}
+    have_codes = {m.approval_item.code for m in project.milestones if m.approval_item}
+    added = []
+    for item in catalogue_for(project):
+        if item.id in have or item.code in have_codes or not applies(item, project):
+            continue
+        milestone = Milestone(
+            project=project, park_id=project.park_id, approval_item=item, name=item.name,
+            department=item.department, stage=item.stage, sequence=item.sort_order,
+            required=item.required, limit_value=item.committed_limit,
+            limit_unit=item.committed_unit, statutory_value=item.statutory_limit,
+            statutory_unit=item.statutory_unit,
+        )
+        db.session.add(milestone)
+        added.append(milestone)
+    db.session.flush()
+    return added
+
+
+# code, name, department, stage, statutory (limit, unit), committed (limit, unit),
+# applicability, required materials
+SEED_ITEMS = (
+    ("filing_record", "项目备案", "行政审批局（发展改革）", "filing", (1, "working"), (1, "working"),
+     "filing", "项目备案申请表；企业营业执照；项目基本情况说明"),
+    ("verification", "项目核准", "发展和改革委员会", "filing", (20, "working"), (15, "working"),
+     "verification", "项目申请报告；规划选址和用地预审意见；社会稳定风险评估报告"),
+    ("energy_review", "节能审查", "发展和改革委员会", "filing", (20, "working"), (1, "working"),
+     "always", "节能报告；节能审查申请表"),
+    ("land_preexam", "用地预审与选址意见书", "自然资源和规划局", "land", (20, "working"), (20, "working"),
+     "always", "建设项目用地预审与选址申请表；项目建设依据；标注项目用地范围的土地利用规划图"),
+    ("land_title", "不动产权证（土地首次登记）", "自然资源和规划局（不动产登记中心）", "land",
+     (30, "working"), (5, "working"), "always", "不动产登记申请书；土地出让合同；土地出让金缴纳凭证"),
+    ("land_planning_permit", "建设用地规划许可证", "自然资源和规划局", "planning", (20, "working"),
+     (20, "working"), "always", "建设用地规划许可申请表；土地出让合同及规划条件；用地红线图"),
+    ("eia_book", "环评审批（报告书）", "生态环境局", "planning", (60, "calendar"), (30, "working"),
+     "eia_report_book", "环境影响报告书；公众参与说明；审批申请"),
+    ("eia_form", "环评审批（报告表）", "生态环境局", "planning", (30, "calendar"), (15, "working"),
+     "eia_report_form", "环境影响报告表；审批申请"),
+    ("works_planning_permit", "建设工程规划许可证", "自然资源和规划局", "planning", (20, "working"),
+     (20, "working"), "always", "建设工程规划许可申请表；设计方案总平面图；不动产权证"),
+    ("drawing_review", "施工图审查", "住房和城乡建设局（施工图审查机构）", "permitting",
+     (15, "working"), (10, "working"), "always", "施工图设计文件；勘察报告"),
+    ("fire_design_review", "消防设计审查", "住房和城乡建设局", "permitting", (15, "working"),
+     (15, "working"), "always", "消防设计审查申请表；消防设计文件"),
+    ("construction_permit", "施工许可证", "行政审批局（住房城乡建设）", "permitting", (7, "calendar"),
+     (7, "calendar"), "always", "施工许可申请表；建设工程规划许可证；施工合同；质量安全监督手续"),
+)
+
+
+def seed_catalogue() -> int:
+    """Insert the city-wide catalogue rows that are missing; returns how many were added."""
+    existing = set(db.session.scalars(
+        select(ApprovalItem.code).where(ApprovalItem.district_id.is_(None))))
+    added = 0
+    for order, (code, name, dept, stage, statutory, committed, applies, materials) in enumerate(SEED_ITEMS):
+        if code in existing:
+            continue
+        db.session.add(ApprovalItem(
+            code=code, name=name, department=dept, stage=stage,
+            statutory_limit=statutory[0], statutory_unit=statutory[1],
+            committed_limit=committed[0], committed_unit=committed[1],
+            applicability=applies, required=True, required_materials=materials,
+            sort_order=(order + 1) * 10,
+        ))
+        added += 1
+    db.session.flush()
+    return added

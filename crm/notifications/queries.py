@@ -1,0 +1,31 @@
+"""Reading notifications: the unread count of the navigation bar, a user's latest, and each
+one's message in the reader's language."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from crm.notifications.models import Notification
+from crm.notifications.services import MESSAGES
+
+
+def message(notification: Notification) -> str:
+    template = MESSAGES.get(notification.kind)
+    if template is None:
+        return notification.kind
+    try:
+        return str(template) % notification.params
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def recent(user_id: int, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))

@@ -1,0 +1,75 @@
+"""Cross-domain reactions: what one package's event sets off in another, all in one place.
+
+Services announce what happened (crm/signals.py) and never reach sideways into another
+package; the receivers below do, in the same transaction as the change (a reaction that fails
+undoes the change).  ``connect()`` is called by ``create_app``.
+
+  project registered    -> its approval plan (from ``signed`` on) and its staff by the rule
+  stage changed         -> the approval plan of a project reaching ``signed`` or later
+  milestone finished    -> the project's stage advances when its stage is finished
+  assignments changed   -> the people concerned are notified
+  milestones due        -> owners and park managers are notified (the SLA sweep)
+  staff unavailable     -> the park managers are told to hand the projects over
+
+Hooks without a reaction yet (for the features to come): ``project_approved``,
+``blocker_opened``.
+"""
+
+from __future__ import annotations
+
+from crm import signals
+from crm.agents.services import staffing
+from crm.milestones.services import lifecycle, plans
+from crm.notifications import services as notifications
+from crm.projects.models import ProjectStatus, Stage
+
+
+def _plan_if_signed(project) -> None:
+    if Stage(project.stage).order >= Stage.SIGNED.order:
+        plans.create_plan(project)
+
+
+def on_project_registered(sender, *, project, actor_id, **_):
+    """A new project: its approval plan from ``signed`` on, then a chief consultant and a lead
+    agent chosen by the park's rule (a role nobody is eligible for leaves the project in the
+    park's unassigned queue)."""
+    _plan_if_signed(project)
+    if project.status != ProjectStatus.DROPPED.value:
+        staffing.auto_assign(project, actor_id=actor_id)
+
+
+def on_stage_changed(sender, *, project, change, actor_id, **_):
+    """Reaching ``signed`` or a later stage draws up the plan (items already in it are kept)."""
+    _plan_if_signed(project)
+
+
+def on_milestone_finished(sender, *, milestone, actor_id, **_):
+    lifecycle.advance_stage(milestone.project, actor_id=actor_id)
+
+
+def on_assignments_changed(sender, *, events, **_):
+    return notifications.announce_assignments(events)
+
+
+def on_milestones_due(sender, *, rows, **_):
+    return notifications.announce_deadlines(rows)
+
+
+def on_staff_unavailable(sender, *, staff, open_assignments, actor_id=None, **_):
+    return notifications.announce_unavailable(staff, open_assignments, actor_id=actor_id)
+
+
+RECEIVERS = (
+    (signals.project_registered, on_project_registered),
+    (signals.stage_changed, on_stage_changed),
+    (signals.milestone_finished, on_milestone_finished),
+    (signals.assignments_changed, on_assignments_changed),
+    (signals.milestones_due, on_milestones_due),
+    (signals.staff_unavailable, on_staff_unavailable),
+)
+
+
+def connect() -> None:
+    """Connect every reaction (idempotent: a receiver is connected once however often)."""
+    for signal, receiver in RECEIVERS:
+        signal.connect(receiver)
