@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from crm import i18n, security, web
     from crm.admin import init_admin
-    from crm.api.core import init_api
+    from crm.api import init_api
     from crm.auth.views import init_login
     from crm.cli import register_cli
 

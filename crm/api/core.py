@@ -1,8 +1,8 @@
-"""The API object, bearer-token authentication and per-token limits."""
+"""The API object, bearer-token authentication and the per-token rate-limit key."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import current_app, g, request
 from flask_smorest import Api
 
 from crm.api.schemas import ErrorSchema
@@ -72,40 +72,3 @@ def token_rate_key() -> str:
     if secret:
         return "api-token:" + hashlib.sha256(secret.encode()).hexdigest()[:24]
     return f"api-addr:{request.remote_addr}"
-
-
-_LIMITED: set[str] = set()
-
-
-def init_api(app: Flask) -> DaibanApi:
-    app.config.setdefault("API_TITLE", "Daiban API")
-    app.config.setdefault("API_VERSION", "v1")
-    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
-    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
-    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    app.config.setdefault("API_SPEC_OPTIONS", {
-        "info": {"description": "Daiban's JSON API. Authenticate with a personal API token: "
-                                "`Authorization: Bearer <token>` (create one on your profile page "
-                                "or with `flask --app crm crm token create USER`)."},
-        "security": [{"bearerAuth": []}],
-        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
-    })
-    app.before_request(authenticate)
-
-    from crm.api import (
-        assignments, dashboard, docs, documents, logs, milestones, projects, reference,
-    )
-    from crm.extensions import csrf, limiter
-
-    api = DaibanApi(app)
-    for blueprint in (reference.bp, projects.bp, milestones.bp, logs.bp, assignments.bp,
-                      documents.bp, dashboard.bp):
-        if blueprint.name not in _LIMITED:
-            # Blueprints are module objects shared by every app instance: decorate them once.
-            _LIMITED.add(blueprint.name)
-            csrf.exempt(blueprint)  # no cookie authenticates the API, so no CSRF exposure
-            limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=token_rate_key,
-                          exempt_when=lambda: not current_app.config["RATELIMIT_ENABLED"])(blueprint)
-        api.register_blueprint(blueprint)
-    app.register_blueprint(docs.bp)
-    return api
