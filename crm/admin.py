@@ -19,10 +19,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from wtforms import PasswordField, ValidationError
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from crm.auth import services as user_services
+from crm.auth.models import Role
 from crm.auth.permissions import Action, can
+from crm.db import parse_id
 from crm.errors import DomainError
 from crm.extensions import db
 from crm.i18n import local_time
@@ -74,12 +76,24 @@ class SecuredModelView(_AdminOnly, ModelView):
     can_view_details = True
     can_export = False
 
+    def get_one(self, id):
+        """The record of an ``?id=`` in the URL; text or a number no id column holds names
+        nothing (Flask-Admin then says the record does not exist) instead of reaching the
+        database driver."""
+        pk = parse_id(id)
+        return super().get_one(str(pk)) if pk else None
+
+
+DIVISION_CODE = Regexp(r"^[1-8][0-9]{5}$", message=_l("A division code has 6 digits (GB/T 2260)."))
+
 
 class DistrictView(SecuredModelView):
     column_list = ("code", "name")
     column_searchable_list = ("code", "name")
     column_labels = {"code": _l("Division code"), "name": _l("Name")}
     form_columns = ("code", "name")
+    form_args = {"code": {"validators": [InputRequired(), DIVISION_CODE]},
+                 "name": {"validators": [InputRequired(), Length(max=50)]}}
 
 
 class ParkView(SecuredModelView):
@@ -100,9 +114,16 @@ class StaffView(SecuredModelView):
     column_labels = {"name": _l("Name"), "kind": _l("Kind"), "phone": _l("Phone"),
                      "title": _l("Title"), "capacity": _l("Capacity"),
                      "on_leave_until": _l("On leave until"), "active": _l("Enabled"),
-                     "parks": _l("Parks served")}
-    form_columns = ("name", "kind", "title", "phone", "capacity", "on_leave_until", "active", "parks")
+                     "released": _l("Released to other parks"), "parks": _l("Parks served")}
+    form_columns = ("name", "kind", "title", "phone", "capacity", "on_leave_until", "active",
+                    "released", "parks")
     form_choices = {"kind": choices("staff_kind")}
+    form_args = {
+        "capacity": {"validators": [InputRequired(), NumberRange(
+            min=1, max=1000, message=_l("Enter a number of projects from 1 to 1000."))]},
+        "released": {"description": _l("A park manager may then add this person to their park "
+                                       "(otherwise only people who serve no park).")},
+    }
     column_formatters = {"kind": _label_formatter("staff_kind", "kind")}
 
 
@@ -131,6 +152,8 @@ class UserView(SecuredModelView):
         "locale": [("zh_Hans_CN", "中文"), ("en", "English")],
     }
 
+    action_disallowed_list = ["delete"]  # one by one, so the guards below always run
+
     def on_model_change(self, form, model, is_created):
         password = form.new_password.data
         if password:
@@ -140,7 +163,22 @@ class UserView(SecuredModelView):
                 raise ValidationError(str(exc)) from exc
         elif is_created:
             raise ValidationError(str(_l("A new user needs a password.")))
+        if not is_created:
+            self._keep_an_admin(model, removing=not (model.active and model.role == Role.ADMIN))
         user_services.set_active(model, model.active)
+
+    def on_model_delete(self, model):
+        if model.id == current_user.id:
+            raise ValidationError(str(_l("You cannot delete your own account.")))
+        self._keep_an_admin(model, removing=True)
+        super().on_model_delete(model)
+
+    @staticmethod
+    def _keep_an_admin(model, removing: bool) -> None:
+        """Refuse to delete, demote or disable the last enabled administrator."""
+        if removing and user_services.is_last_admin(model.id):
+            raise ValidationError(str(_l("This is the last enabled administrator: make someone "
+                                         "else an administrator first.")))
 
 
 class ApprovalItemView(SecuredModelView):

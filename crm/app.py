@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = BoundedIntConverter
     load_config(app, test_config)
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies > 0:  # trust exactly that many proxies' forwarding headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     register_extensions(app)
     register_domain(app)
 

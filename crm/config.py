@@ -31,9 +31,15 @@ SESSION_COOKIE_SECURE = None  # None: True in production, False otherwise
 PERMANENT_SESSION_LIFETIME = 8 * 3600  # seconds: one working day
 REMEMBER_COOKIE_DURATION = 0
 
-# Login rate limit (Flask-Limiter notation).  Storage: Redis when it answers, else memory.
+# Login rate limit (Flask-Limiter notation), per client address and per username tried.
+# Storage: Redis when it answers, else memory.
 RATELIMIT_ENABLED = True
 RATELIMIT_LOGIN = "10 per minute"
+
+# How many reverse proxies stand in front of the web servers.  Their X-Forwarded-For /
+# -Proto / -Host headers are trusted only that many hops deep (Werkzeug's ProxyFix); 0 trusts
+# none (the client address is the TCP peer).  Behind one nginx: 1.
+PROXY_COUNT = 0
 
 # Request bodies larger than this are refused with 413.
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024

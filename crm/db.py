@@ -55,6 +55,26 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.timezone.utc)
 
 
+# Ids are 32-bit integers in every database we run on; larger numbers can name nothing.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value) -> int | None:
+    """A positive id from a form field, query parameter or JSON value; None for anything else
+    (text, a fraction, a boolean, zero, or a number no id column can hold), so no bad id
+    reaches the database driver."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.strip().isdigit() \
+            and len(value.strip()) <= 10:
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
 LIKE_ESCAPE = "\\"
 
 

@@ -10,7 +10,8 @@ back.  Views put the messages next to the fields (``apply_to_form``); the JSON A
   milestone, resolve a resolved blocker);
 - ``Conflict``     409: someone else changed the record meanwhile (stale version, a concurrent
   insert of the same thing); reload and try again;
-- ``Forbidden``    403: the rule is about who may do it (edit someone else's log entry).
+- ``Forbidden``    403: the rule is about who may do it (edit someone else's log entry);
+- ``NotFound``     404: an id given in a form or body names nothing the user may see.
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
+
+
+class NotFound(DomainError):
+    """A record named in the input (not in the URL) that does not exist or is outside the
+    user's scope: answered alike, with the message next to the field."""
+
+    status = 404
+    code = "not_found"
 
 
 def apply_to_form(form, error: DomainError, field_names: Mapping[str, str] | None = None) -> list:

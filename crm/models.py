@@ -2,7 +2,7 @@
 
 from crm.parks.models import District, Park  # noqa: F401
 from crm.agents.models import Assignment, AssignmentRole, Staff, StaffKind, staff_parks  # noqa: F401
-from crm.auth.models import ApiToken, Role, User, user_parks  # noqa: F401
+from crm.auth.models import ApiToken, LoginSession, Role, User, user_parks  # noqa: F401
 from crm.projects.models import (  # noqa: F401
     LogAnnotation, LogKind, ProgressLog, Project, ProjectStatus, Stage, StageChange,
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import secrets
 from urllib.parse import urlsplit
 
@@ -66,6 +68,62 @@ def has_nul(request) -> bool:
     return False
 
 
+MAX_JSON_DEPTH = 32
+MAX_JSON_INT_DIGITS = 18
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise ValueError("number too long")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("number out of range")
+    return number
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def json_problem(request) -> str | None:
+    """What makes a JSON body unfit for any endpoint, checked before any view parses it:
+    not JSON, nested deeper than MAX_JSON_DEPTH, a number too long for any field (Python
+    refuses integers over 4,300 digits) or not finite (NaN, Infinity), or text with a lone
+    surrogate (it can be neither stored nor sent back as UTF-8).  None when it is fine."""
+    if not request.is_json:
+        return None
+    body = request.get_data(cache=True)
+    if not body.strip():
+        return None
+    try:
+        value = json.loads(body, parse_int=_bounded_int, parse_float=_finite_float,
+                           parse_constant=_no_constant)
+    except RecursionError:
+        return "The JSON body is nested too deeply."
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"The body is not valid JSON: {str(exc)[:100]}"
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return "The JSON body is nested too deeply."
+        if isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "The JSON body has text that is not valid Unicode (a lone surrogate)."
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
@@ -73,6 +131,15 @@ def init_app(app: Flask) -> None:
     def _refuse_nul_bytes():
         if has_nul(request):
             abort(400)
+
+    @app.before_request
+    def _refuse_unfit_json():
+        limit = app.config["API_MAX_BODY_BYTES"]
+        if request.content_length and request.content_length > limit:
+            return None  # too large: the API answers 413 without reading it
+        problem = json_problem(request)
+        if problem is not None:
+            abort(400, description=problem)
 
     @app.after_request
     def _security_headers(response):
@@ -101,6 +168,6 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            headers.setdefault("Cache-Control", "no-store")
+        if response.mimetype == "text/html" or request.path.startswith("/api/"):
+            headers.setdefault("Cache-Control", "no-store")  # data of one user's scope
         return response

@@ -49,6 +49,13 @@ def flush(stale_message=STALE) -> None:
         raise stale(stale_message) from exc
 
 
+def lock(obj) -> None:
+    """Re-read ``obj`` and hold its row until the transaction ends (PostgreSQL's row lock;
+    SQLite serialises writers anyway), so a check-then-write on it cannot race a concurrent
+    one: the second waits, then sees the first one's change."""
+    db.session.refresh(obj, with_for_update=True)
+
+
 def on_commit(fn: Callable[[], object]) -> None:
     """Run ``fn`` once the current transaction has committed through ``commit()`` /
     ``transaction()``; dropped when it rolls back (a commit made some other way, by a job or

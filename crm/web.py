@@ -88,6 +88,9 @@ def wants_json() -> bool:
 def _error_page(status: int, title: str, message: str, error=None):
     if wants_json():
         if error is not None and hasattr(error, "code"):
+            described = getattr(error, "description", None)
+            if described and described != type(error).description:
+                message = described  # the specific reason (e.g. which part of the body)
             return from_http_exception(error, message)
         return error_response(status, message)
     return render_template("errors/error.html", status=status, title=title, message=message), status

@@ -50,6 +50,9 @@ class Staff(db.Model):
     # On leave up to and including this date.
     on_leave_until: Mapped[dt.date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Released by an admin: a park manager may add this person to their park's roster
+    # (otherwise only people who serve no park yet).  Cleared when a park takes them.
+    released: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When this person last received an assignment (tie-break of the assignment rule).
     last_assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -258,14 +258,33 @@ def park_staff_member(park_id: int, staff_id: int) -> Staff | None:
                                                  Staff.id.in_(roster_ids(park_id))))
 
 
-def roster_candidates(park_id: int, text: str, limit: int = 20) -> list[Staff]:
-    """Active people not on the park's roster whose name or phone contains ``text``."""
+def _serves_a_park():
+    return exists().where(staff_parks.c.staff_id == Staff.id)
+
+
+def roster_candidates(park_id: int, text: str, *, anyone: bool = False,
+                      limit: int = 20) -> list[Staff]:
+    """Active people a park may add to its roster whose name (or, for people who serve no
+    park yet, phone) contains ``text``: those who serve no park, and those an admin released
+    (``anyone``: admins may add everybody).  Another park's staff stays invisible."""
     pattern = contains_pattern(text)
-    return list(db.session.scalars(
-        select(Staff).where(~Staff.id.in_(roster_ids(park_id)), Staff.active.is_(True),
-                            or_(Staff.name.ilike(pattern, escape=LIKE_ESCAPE),
-                                Staff.phone.ilike(pattern, escape=LIKE_ESCAPE)))
-        .order_by(Staff.name, Staff.id).limit(limit)))
+    unattached = ~_serves_a_park()
+    matches = or_(Staff.name.ilike(pattern, escape=LIKE_ESCAPE),
+                  unattached & Staff.phone.ilike(pattern, escape=LIKE_ESCAPE))
+    query = select(Staff).where(~Staff.id.in_(roster_ids(park_id)), Staff.active.is_(True),
+                                matches)
+    if not anyone:
+        query = query.where(or_(unattached, Staff.released.is_(True)))
+    return list(db.session.scalars(query.options(selectinload(Staff.parks))
+                                   .order_by(Staff.name, Staff.id).limit(limit)))
+
+
+def serves_only(staff_id: int, park_ids) -> bool:
+    """Whether every park the person serves is among ``park_ids`` (the parks of a manager:
+    only then may the manager change the person's record)."""
+    others = db.session.scalar(select(func.count()).select_from(staff_parks).where(
+        staff_parks.c.staff_id == staff_id, staff_parks.c.park_id.not_in(list(park_ids))))
+    return not others
 
 
 def unassigned_page(park_id: int, size: int, page: int) -> list:

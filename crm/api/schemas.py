@@ -11,7 +11,14 @@ MAX_ID = 2**31 - 1
 
 
 def id_field(**kwargs) -> fields.Integer:
+    """An id in a JSON body: a whole number (1.5 is refused, never truncated) in range."""
+    kwargs.setdefault("strict", True)
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def whole(**kwargs) -> fields.Integer:
+    """A whole number in a JSON body: 1.5 or "12" are refused, never truncated."""
+    return fields.Integer(strict=True, **kwargs)
 
 
 class ErrorDetailSchema(Schema):
@@ -83,7 +90,7 @@ class StaffSchema(Schema):
 
 
 class ProjectListArgsSchema(PageArgsSchema):
-    park = id_field()
+    park = id_field(strict=False)  # query strings carry text
     stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
     status = fields.String(validate=validate.OneOf([s.value for s in ProjectStatus]))
     industry = fields.String(validate=validate.OneOf(INDUSTRIES))
@@ -131,8 +138,8 @@ class ProjectWriteSchema(Schema):
     accept_code_warning = fields.Boolean(
         load_default=False,
         metadata={"description": "Save a code whose check digit does not match, as issued"})
-    investment = fields.Integer(validate=validate.Range(min=10000, max=2_000_000_000),
-                                metadata={"description": "万元; at least 10000 (1亿元)"})
+    investment = whole(validate=validate.Range(min=10000, max=2_000_000_000),
+                       metadata={"description": "万元; at least 10000 (1亿元)"})
     industry = fields.String(validate=validate.OneOf(INDUSTRIES))
     approval_mode = fields.String(validate=validate.OneOf(["filing", "verification"]))
     eia_category = fields.String(validate=validate.OneOf(["report_book", "report_form", "registration"]))
@@ -149,8 +156,8 @@ class ProjectCreateSchema(ProjectWriteSchema):
     # Required when creating (optional in a PATCH).
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     investor_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    investment = fields.Integer(required=True, validate=validate.Range(min=10000, max=2_000_000_000),
-                                metadata={"description": "万元; at least 10000 (1亿元)"})
+    investment = whole(required=True, validate=validate.Range(min=10000, max=2_000_000_000),
+                       metadata={"description": "万元; at least 10000 (1亿元)"})
     industry = fields.String(required=True, validate=validate.OneOf(INDUSTRIES))
     approval_mode = fields.String(load_default="filing", validate=validate.OneOf(["filing", "verification"]))
     eia_category = fields.String(load_default="report_form",
@@ -158,7 +165,7 @@ class ProjectCreateSchema(ProjectWriteSchema):
 
 
 class ProjectPatchSchema(ProjectWriteSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID),
+    version = whole(required=True, validate=validate.Range(min=1, max=MAX_ID),
                              metadata={"description": "The version you read"})
     status = fields.String(validate=validate.OneOf([s.value for s in ProjectStatus]))
 
@@ -166,7 +173,7 @@ class ProjectPatchSchema(ProjectWriteSchema):
 class StageChangeSchema(Schema):
     stage = fields.String(required=True, validate=validate.OneOf([s.value for s in Stage]))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    version = whole(required=True, validate=validate.Range(min=1, max=MAX_ID))
 
 
 # -- milestones -----------------------------------------------------------------------------
@@ -211,7 +218,7 @@ class MilestoneSchema(Schema):
 
 
 class VersionSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID),
+    version = whole(required=True, validate=validate.Range(min=1, max=MAX_ID),
                              metadata={"description": "The version you read"})
 
 

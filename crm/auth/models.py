@@ -7,7 +7,7 @@ import enum
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import UTCDateTime, utcnow
@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
         CheckConstraint(
             "role IN ('admin', 'leader', 'park_manager', 'consultant', 'agent')", name="role_known"
         ),
+        # Login is case-insensitive, so the names are unique case-insensitively too.
+        Index("uq_users_username_lower", text("lower(username)"), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +54,8 @@ class User(UserMixin, db.Model):
         ForeignKey("staff.id", ondelete="SET NULL"), unique=True
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Part of the login session's identity: rotating it ends every other session of the user.
+    # Part of every login session's identity: rotating it ends all sessions of the user
+    # (password change, deactivation).  Logging out ends one session (LoginSession).
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -65,9 +68,13 @@ class User(UserMixin, db.Model):
     def __str__(self) -> str:
         return f"{self.display_name} ({self.username})"
 
-    # Flask-Login: the session stores "id:token", so a rotated token invalidates the session.
+    # The login session this user object was loaded for (set at login and by the loader).
+    login_secret = None  # not a column
+
+    # Flask-Login: the cookie stores "id:token:session secret"; a rotated token or an ended
+    # login session invalidates it.
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return f"{self.id}:{self.session_token}:{self.login_secret or ''}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -98,3 +105,18 @@ class ApiToken(db.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class LoginSession(db.Model):
+    """One login (one browser): ended by logging out, or with all the others when the user's
+    session token rotates.  Only the SHA-256 of the secret in the cookie is stored."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __audited__ = False

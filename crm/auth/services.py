@@ -11,9 +11,10 @@ import hashlib
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from zxcvbn import zxcvbn
 
-from crm.auth.models import ApiToken, Role, User, new_session_token
+from crm.auth.models import ApiToken, LoginSession, Role, User, new_session_token
 from crm.db import utcnow
 from crm.errors import DomainError
 from crm.extensions import db
@@ -49,18 +50,44 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def check_password_policy(password: str, field: str = "password") -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def check_password_policy(password: str, field: str = "password", user: User | None = None,
+                          *, names: tuple[str, ...] = ()) -> None:
+    """NIST SP 800-63B: at least MIN_PASSWORD_LENGTH characters, not a common or easily
+    guessed password (zxcvbn's lists of common passwords, words and names, keyboard patterns,
+    repeats) and not built on the user's own name; no composition rules."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field)
+    own = [n for n in (*names, *((user.username, user.display_name) if user else ())) if n]
+    result = zxcvbn(password[:100], user_inputs=own)
+    if any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"]) \
+            and result["score"] < 3:
+        raise DomainError(_l("Do not build the password on your name or username."), field)
+    if result["score"] < 2:
+        raise DomainError(_l("This password is too common or too easy to guess; use a longer "
+                             "phrase of unrelated words."), field)
 
 
-def set_password(user: User, password: str, field: str = "password") -> None:
-    """Set a new password and end every existing session of the user."""
-    check_password_policy(password, field)
+def set_password(user: User, password: str, field: str = "password") -> int:
+    """Set a new password, end every existing session of the user and revoke their API
+    tokens (whoever knew the old password may have made one).  Returns the tokens revoked."""
+    check_password_policy(password, field, user)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     user.session_token = new_session_token()
+    revoked = db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
     db.session.flush()
+    return revoked
+
+
+def is_last_admin(user_id: int) -> bool:
+    """Whether this user is the only enabled administrator (as stored, before any change)."""
+    with db.session.no_autoflush:  # the stored state, not a change being made
+        admins = db.session.scalars(
+            select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True))).all()
+    return list(admins) == [user_id]
 
 
 def set_active(user: User, active: bool) -> None:
@@ -70,15 +97,47 @@ def set_active(user: User, active: bool) -> None:
     db.session.flush()
 
 
-def record_login(user: User) -> None:
+def record_login(user: User) -> str:
+    """A successful login: noted on the user, and a new login session (``start_session``)."""
     user.last_login_at = utcnow()
+    return start_session(user)
+
+
+def start_session(user: User) -> str:
+    """A new login session for ``user``; returns its secret (kept only in the cookie)."""
+    secret = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, secret_hash=_digest(secret)))
+    db.session.flush()
+    user.login_secret = secret
+    return secret
+
+
+def end_login(user_id: int, secret: str | None) -> None:
+    """End one login session (logout): its cookie no longer signs anyone in."""
+    if secret:
+        db.session.execute(
+            update(LoginSession).where(LoginSession.user_id == user_id,
+                                       LoginSession.secret_hash == _digest(secret),
+                                       LoginSession.ended_at.is_(None))
+            .values(ended_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def session_user(user_id: int, token: str, secret: str) -> User | None:
+    """The active user of an open login session (one query); None otherwise."""
+    user = db.session.scalar(
+        select(User).join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == user_id, User.session_token == token, User.active.is_(True),
+               LoginSession.secret_hash == _digest(secret), LoginSession.ended_at.is_(None)))
+    if user is not None:
+        user.login_secret = secret
+    return user
 
 
 def create_user(username: str, display_name: str, role: str, password: str, *,
                 staff=None, parks=(), locale: str | None = None) -> User:
     if role not in {r.value for r in Role}:
         raise DomainError(_l("Choose a role from the list."), "role")
-    check_password_policy(password)
+    check_password_policy(password, names=(username, display_name))
     user = User(
         username=username.strip(),
         display_name=display_name,

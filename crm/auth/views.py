@@ -8,6 +8,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -23,13 +24,12 @@ bp = Blueprint("auth", __name__)
 
 
 def load_user(session_id: str) -> User | None:
-    user_id, _sep, token = (session_id or "").partition(":")
-    if not user_id.isdigit() or not token:
+    """The user of a login cookie "id:session token:login secret", while the user is active,
+    the token has not rotated and that login has not ended (logout)."""
+    user_id, token, secret = ((session_id or "").split(":") + ["", "", ""])[:3]
+    if not user_id.isdigit() or len(user_id) > 10 or not token or not secret:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    return services.session_user(int(user_id), token, secret)
 
 
 def init_login(app: Flask) -> None:
@@ -50,8 +50,16 @@ def _login_limit_exempt() -> bool:
     return not current_app.config["RATELIMIT_ENABLED"]
 
 
+def _login_username_key() -> str:
+    """The second login limit's key: the username tried (case-insensitive), so guessing one
+    account's password from many addresses is limited too."""
+    return "login-user:" + (request.form.get("username") or "").strip().lower()[:50]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], exempt_when=_login_limit_exempt)
+@limiter.limit(_login_limit, methods=["POST"], exempt_when=_login_limit_exempt,
+               key_func=_login_username_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -67,16 +75,20 @@ def login():
             session.clear()  # a new session on login: nothing carries over
             if lang:
                 session["lang"] = lang
+            with transaction():
+                secret = services.record_login(user)
+            user.login_secret = secret  # the cookie names this login session
             login_user(user)
             session.permanent = True
-            with transaction():
-                services.record_login(user)
             return redirect(next_url if is_safe_next(next_url) else url_for("main.home"))
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        with transaction():  # the cookie stops working, even if someone copied it
+            services.end_login(current_user.id, current_user.login_secret)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -122,16 +134,23 @@ def profile():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
+            user = current_user._get_current_object()
             try:
                 with transaction():
-                    services.set_password(current_user, form.new_password.data,
-                                          field="new_password")
+                    revoked = services.set_password(user, form.new_password.data,
+                                                    field="new_password")
+                    secret = services.start_session(user)
             except DomainError as error:
                 apply_to_form(form, error)
                 return _render_profile(form=form), 422
-            # The token rotated: every other session is gone; keep this one.
-            login_user(current_user._get_current_object())
+            # The token rotated: every session is gone; this browser gets a new one.
+            user.login_secret = secret
+            login_user(user)
             flash(_("Password changed. Your other sessions have been logged out."), "success")
+            if revoked:
+                flash(ngettext("Your API token was revoked: create a new one for your scripts.",
+                               "Your %(num)d API tokens were revoked: create new ones for your scripts.",
+                               revoked), "warning")
             return redirect(url_for("auth.profile"))
     return _render_profile(form=form)
 

@@ -22,7 +22,8 @@ from crm.labels import label
 from crm.milestones.models import Milestone
 from crm.milestones.queries import work_calendar
 from crm.projects.models import INDUSTRIES, ProgressLog, Stage
-from crm.projects.queries import open_blocker_condition, parse_id
+from crm.db import parse_id
+from crm.projects.queries import open_blocker_condition
 from crm.transaction import transaction
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

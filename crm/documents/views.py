@@ -17,9 +17,9 @@ from crm.auth.scope import get_park_or_404, get_project_or_404
 from crm.documents import queries, services
 from crm.documents.forms import summary_form
 from crm.documents.models import GeneratedDocument as Doc
+from crm.db import parse_id
 from crm.extensions import db
 from crm.projects.models import Project
-from crm.projects.queries import parse_id
 from crm.transaction import transaction
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")

@@ -29,3 +29,8 @@ def recent(user_id: int, limit: int = 50) -> list[Notification]:
     return list(db.session.scalars(
         select(Notification).where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def is_recipient(user_id: int, notification_id: int) -> bool:
+    return db.session.scalar(select(Notification.id).where(
+        Notification.id == notification_id, Notification.user_id == user_id)) is not None

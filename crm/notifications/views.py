@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from crm.db import parse_id
 from crm.notifications import queries, services
 from crm.security import is_safe_next
 from crm.transaction import transaction
@@ -22,7 +23,11 @@ def index():
 @bp.post("/read")
 @login_required
 def mark_read():
-    notification_id = request.form.get("id", type=int)
+    raw = request.form.get("id")
+    notification_id = parse_id(raw)
+    if raw and (notification_id is None or not queries.is_recipient(current_user.id,
+                                                                     notification_id)):
+        abort(404)  # not one of yours: as if it did not exist
     with transaction():
         services.mark_read(current_user.id, notification_id)
     target = request.form.get("next")

@@ -232,7 +232,7 @@ class LogForm(FlaskForm):
     def validate_hours(self, field):
         if field.data is None:
             return
-        if not decimal.Decimal(0) <= field.data <= decimal.Decimal(24):
+        if not field.data.is_finite() or not decimal.Decimal(0) <= field.data <= decimal.Decimal(24):
             raise ValidationError(_l("Hours are between 0 and 24."))
         if field.data != field.data.quantize(decimal.Decimal("0.1")):
             raise ValidationError(_l("Use at most one decimal place (e.g. 1.5)."))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from crm.agents.models import Assignment, AssignmentRole, Staff, staff_parks
 from crm.auth.models import User
 from crm.auth.scope import park_condition, project_condition, sees_all
-from crm.db import LIKE_ESCAPE, contains_pattern
+from crm.db import LIKE_ESCAPE, contains_pattern, parse_id
 from crm.extensions import db
 from crm.i18n import local_day_start
 from crm.milestones.models import Milestone, MilestoneStatus
@@ -62,15 +62,6 @@ class ProjectFilters:
         }
         values.update(overrides)
         return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-def parse_id(value: str | None) -> int | None:
-    """A positive id from text, or None for anything else."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def parse_filters(args, *, user, park_ids: set[int], staff_ids) -> ProjectFilters:

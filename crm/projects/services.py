@@ -26,7 +26,7 @@ from crm.db import utcnow
 from crm.errors import DomainError, Forbidden, InvalidState
 from crm.extensions import db
 from crm.projects.models import LogAnnotation, LogKind, ProgressLog, Project, Stage, StageChange
-from crm.transaction import flush, stale
+from crm.transaction import flush, lock, stale
 
 # The columns a project form may set (the park and the stage have their own rules).
 EDITABLE_FIELDS = (
@@ -156,6 +156,7 @@ def add_log(project: Project, *, author_id: int | None, kind: str, happened_on: 
     if kind not in {k.value for k in LogKind}:
         raise DomainError(_l("Choose a kind from the list."), "kind")
     if resolves is not None:
+        lock(resolves)  # two resolutions at once: one links, the other is refused
         if kind != LogKind.RESOLUTION or resolves.project_id != project.id \
                 or not resolves.is_open_blocker:
             raise InvalidState(_l("Choose an open blocker of this project."), "resolves")
@@ -213,7 +214,9 @@ def annotate(log: ProgressLog, *, author_id: int | None, text: str) -> LogAnnota
 
 
 def close_blocker(log: ProgressLog, *, actor_id: int | None, note: str) -> ProgressLog:
-    """Close an open blocker with a note (no resolution entry)."""
+    """Close an open blocker with a note (no resolution entry).  Of two closing it at once,
+    one wins; the other is refused (the row is locked, then checked)."""
+    lock(log)
     if not log.is_open_blocker:
         raise InvalidState(_l("This entry is not an open blocker."), "note")
     log.resolved_at = utcnow()

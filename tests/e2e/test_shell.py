@@ -29,3 +29,29 @@ def test_admin_opens_the_back_office(live_server, page):
     log_in(page, live_server.url, "admin")
     page.goto(f"{live_server.url}/admin/admin_users/")
     assert page.locator("table").count() >= 1
+
+
+def test_the_api_reference_loads_nothing_from_outside(live_server, page):
+    """Parks' networks often cannot reach CDNs: every request of the page stays on the app."""
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.wait_for_selector("text=Daiban API")
+    outside = [url for url in requested
+               if not url.startswith((live_server.url, "data:", "blob:"))]
+    assert outside == []
+
+
+def test_a_cookie_copied_before_logout_no_longer_works(live_server, page, browser):
+    log_in(page, live_server.url, "manager")
+    cookies = page.context.cookies()
+    page.locator("[data-testid=logout]").evaluate("button => button.form.requestSubmit(button)")
+    page.wait_for_url(f"{live_server.url}/login")
+    thief = browser.new_context()
+    try:
+        thief.add_cookies(cookies)
+        other = thief.new_page()
+        other.goto(f"{live_server.url}/projects/")
+        assert other.url.startswith(f"{live_server.url}/login")
+    finally:
+        thief.close()

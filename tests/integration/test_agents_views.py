@@ -140,7 +140,8 @@ BAD_TEAM_INPUT = [
     ({"staff_id": "999999"}, "staff_id", "不存在编号为 999999 的服务人员"),
     ({"staff_id": "abc"}, "staff_id", "不存在编号为 abc"),
     ({"staff_id": ""}, "staff_id", "请选择服务人员"),
-    ({"staff_id": "agent_b"}, "staff_id", "陈代办不在本项目所在园区服务"),
+    # Another park's person is answered like an unknown id: their name is not given away.
+    ({"staff_id": "agent_b"}, "staff_id", "不存在编号为 agent_b 的服务人员"),
     ({"staff_id": "consultant_a"}, "staff_id", "张顾问是首席审批服务咨询师"),
     ({"role": "consultant"}, "staff_id", "王代办是项目代办员"),
     ({"role": "helper"}, "role", "请选择首席审批服务咨询师或专职代办员"),
@@ -152,6 +153,8 @@ BAD_TEAM_INPUT = [
 
 @pytest.mark.parametrize("changes,field,fragment", BAD_TEAM_INPUT)
 def test_bad_team_input_shows_the_error_next_to_the_field(app, client, world, changes, field, fragment):
+    fragment = re.sub(r"编号为 (\w+) ", lambda m: f"编号为 {world.staff[m.group(1)].id} "
+                      if m.group(1) in world.staff else m.group(0), fragment)
     changes = {k: str(world.staff[v].id) if v in world.staff else v for k, v in changes.items()}
     a1 = world.projects["a1"].id
     login(client, "manager_a")
@@ -162,6 +165,7 @@ def test_bad_team_input_shows_the_error_next_to_the_field(app, client, world, ch
                       page, re.S)
     assert block, f"no error block for {field}"
     assert fragment in block.group(1)
+    assert "陈代办" not in page  # nobody of another park is named
     assert 'class="form-select is-invalid"' in page or 'class="form-control is-invalid"' in page
     assert "<details" in page and "open" in page[page.index('data-testid="assign-details"') - 80:
                                                page.index('data-testid="assign-details"')]
@@ -314,7 +318,8 @@ def test_deactivation_leads_to_the_hand_over_screen(app, client, world):
     page = client.post(f"/parks/{park}/staff/{agent}/handover", data={
         "reason": "离职", "handover_note": "资料在档案室", row: str(world.staff["agent_b"].id)}
     ).get_data(as_text=True)
-    assert "陈代办不在本项目所在园区服务" in page and "is-invalid" in page
+    assert f"不存在编号为 {world.staff['agent_b'].id} 的服务人员" in page and "is-invalid" in page
+    assert "陈代办" not in page
     response = client.post(f"/parks/{park}/staff/{agent}/handover", data={
         "reason": "离职", "handover_note": "资料在档案室", row: "auto"})
     assert response.status_code == 302
@@ -324,8 +329,68 @@ def test_deactivation_leads_to_the_hand_over_screen(app, client, world):
     assert 'data-testid="nothing-to-hand-over"' in page
 
 
+def _release(app, staff_id):
+    from crm.agents.models import Staff
+    from crm.extensions import db
+
+    with app.app_context():
+        db.session.get(Staff, staff_id).released = True
+        db.session.commit()
+
+
+def test_another_parks_staff_cannot_be_taken_over(app, client, world):
+    """A manager finds, adds and edits only people who are theirs to manage: another park's
+    staff are invisible (no name, no phone) until an admin releases them."""
+    park, other = world.park_a.id, world.staff["agent_b"]
+    login(client, "manager_a")
+    for q in ("陈", "%", "_", other.phone):
+        page = client.get(f"/parks/{park}/roster", query_string={"q": q}).get_data(as_text=True)
+        found = page[page.index('data-testid="search-results"'):page.index("</ul>", page.index('data-testid="search-results"'))]
+        assert "陈代办" not in found and other.phone not in found, q
+    response = client.post(f"/parks/{park}/roster/add", data={"staff_id": str(other.id)})
+    assert response.status_code == 404
+    assert f"不存在编号为 {other.id} 的服务人员" in response.get_data(as_text=True)
+    assert client.get(f"/parks/{park}/staff/{other.id}").status_code == 404
+    assert client.post(f"/parks/{park}/staff/{other.id}", data={"capacity": "1"}).status_code == 404
+    # Released by an admin: found (without the phone), added, and the release is used up.
+    _release(app, other.id)
+    page = client.get(f"/parks/{park}/roster?q=陈").get_data(as_text=True)
+    found = page[page.index('data-testid="search-results"'):page.index("</ul>", page.index('data-testid="search-results"'))]
+    assert "陈代办" in found and other.phone not in found
+    assert client.post(f"/parks/{park}/roster/add", data={"staff_id": str(other.id)}).status_code == 302
+    # Now shared with park B: the manager of A sees them but may not change their record.
+    response = client.post(f"/parks/{park}/staff/{other.id}",
+                           data={"capacity": "1", "phone": "110", "title": "", "active": "y"})
+    assert response.status_code == 403
+    with app.app_context():
+        from crm.agents.models import Staff
+        from crm.extensions import db
+
+        person = db.session.get(Staff, other.id)
+        assert (person.capacity, person.phone, person.released) == (6, other.phone, False)
+
+
+def test_a_person_of_no_park_is_found_and_added_with_their_phone(app, client, world):
+    from crm.agents.models import Staff
+    from crm.extensions import db
+
+    with app.app_context():
+        loose = Staff(name="周自由", kind="agent", phone="13912345678", capacity=5, active=True)
+        db.session.add(loose)
+        db.session.commit()
+        loose_id = loose.id
+    park = world.park_a.id
+    login(client, "manager_a")
+    page = client.get(f"/parks/{park}/roster?q=13912345678").get_data(as_text=True)
+    assert "周自由" in page and "13912345678" in page
+    assert client.post(f"/parks/{park}/roster/add", data={"staff_id": str(loose_id)}).status_code == 302
+    assert client.post(f"/parks/{park}/staff/{loose_id}", data={
+        "capacity": "4", "phone": "13912345679", "title": "", "active": "y"}).status_code == 302
+
+
 def test_add_existing_staff_and_remove_from_park(app, client, world):
     park = world.park_a.id
+    _release(app, world.staff["agent_b"].id)
     login(client, "manager_a")
     page = client.get(f"/parks/{park}/roster?q=陈").get_data(as_text=True)
     assert "陈代办" in page[page.index('data-testid="search-results"'):]

@@ -170,7 +170,7 @@ BAD_INPUT = [
     ("lead_agent", 999999, "调岗", "交接", "staff_id", "999999"),
     ("lead_agent", "abc", "调岗", "交接", "staff_id", "abc"),
     ("lead_agent", None, "调岗", "交接", "staff_id", "选择"),
-    ("lead_agent", "agent_b", "调岗", "交接", "staff_id", "不在本项目所在园区"),
+    ("lead_agent", "agent_b", "调岗", "交接", "staff_id", "不存在编号为"),  # not named
     ("lead_agent", "consultant_a", "调岗", "交接", "staff_id", "首席审批服务咨询师"),
     ("consultant", "agent_a2", "调岗", "交接", "staff_id", "项目代办员"),
     ("lead_agent", "agent_a", "调岗", "交接", "staff_id", "已担任"),
@@ -252,7 +252,7 @@ def test_helpers_are_added_and_removed_with_history(ctx):
     assert ("helper", ctx.s["agent_a2"].id) in active_rows(a1)
     assert loads([ctx.s["agent_a2"].id]) == {ctx.s["agent_a2"].id: 1}
     for who, fragment in (("agent_a", "已在为本项目服务"), ("agent_a2", "已在为本项目服务"),
-                          ("consultant_a", "首席审批服务咨询师"), ("agent_b", "园区")):
+                          ("consultant_a", "首席审批服务咨询师"), ("agent_b", "不存在编号为")):
         with pytest.raises(AssignmentError) as refused:
             add_helper(a1, ctx.s[who].id, actor_id=None, reason="r")
         assert fragment in refused.value.text("staff_id"), who

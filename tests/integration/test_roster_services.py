@@ -89,7 +89,7 @@ def test_hand_over_is_all_or_nothing_with_errors_per_row(ctx):
                   actor_id=None, reason="", handover_note="")
     errors = {name: refused.value.text(name) for name in refused.value.errors}
     assert set(errors) == {"reason", "handover_note", f"choice_{second.id}"}
-    assert "不在本项目所在园区" in errors[f"choice_{second.id}"]
+    assert f"不存在编号为 {ctx.s['agent_b'].id} 的服务人员" in errors[f"choice_{second.id}"]
     assert snapshot() == before
     assert len(open_rows(agent)) == 2
     for bad, fragment in ((str(agent.id), "以外"), ("999999", "999999"),
@@ -142,7 +142,11 @@ def test_park_membership(ctx):
 
     person = create_staff(ctx.park_a, name=" 孙顾问 ", kind="consultant", phone="", title=None, capacity=12)
     assert (person.name, person.phone, person.parks) == ("孙顾问", None, [ctx.park_a])
-    add_to_park(ctx.park_b, person.id)
+    # Park A's person is not park B's to take, unless an admin takes them or releases them.
+    with pytest.raises(AssignmentError) as refused:
+        add_to_park(ctx.park_b, person.id)
+    assert refused.value.status == 404 and "孙顾问" not in str(refused.value)
+    add_to_park(ctx.park_b, person.id, anyone=True)
     assert person.parks == [ctx.park_a, ctx.park_b]
     for bad in (person.id, 999999, "x"):
         with pytest.raises(AssignmentError) as refused:
@@ -150,10 +154,15 @@ def test_park_membership(ctx):
         assert "staff_id" in refused.value.errors
     remove_from_park(ctx.park_b, person)
     assert person.parks == [ctx.park_a]
+    person.released = True
+    add_to_park(ctx.park_b, person.id)
+    assert (person.parks, person.released) == ([ctx.park_a, ctx.park_b], False)
+    remove_from_park(ctx.park_b, person)
     with pytest.raises(AssignmentError) as refused:
         remove_from_park(ctx.park_a, ctx.s["agent_a"])  # still the lead agent of a1
     assert "1 个项目" in refused.value.text("staff_id")
-    assert audit_actions("staff")[-2:] == ["roster.add", "roster.remove"]
+    actions = audit_actions("staff")
+    assert actions[-1] == "roster.remove" and actions.count("roster.add") == 2, actions
 
 
 def test_workload_matches_the_data(ctx):

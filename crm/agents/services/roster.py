@@ -24,9 +24,10 @@ from crm.agents.services.staffing import (
     start_assignment,
 )
 from crm.audit import services as audit
-from crm.errors import DomainError
-from crm.db import utcnow
+from crm.errors import DomainError, NotFound
+from crm.db import parse_id, utcnow
 from crm.extensions import db
+from crm.transaction import lock
 from crm.i18n import today as local_today
 from crm.parks.models import Park
 from crm.projects.models import Project, ProjectStatus
@@ -55,18 +56,22 @@ def create_staff(park: Park, *, name: str, kind: str, phone: str | None, title: 
     return staff
 
 
-def add_to_park(park: Park, staff_id) -> Staff:
-    """An existing staff member also serves ``park`` from now on."""
-    try:
-        staff = db.session.get(Staff, int(staff_id))
-    except (TypeError, ValueError, OverflowError):
-        staff = None
-    if staff is None:
-        raise DomainError(errors={"staff_id": _("There is no staff member with the id %(id)s.",
-                                             id=str(staff_id)[:20])})
-    if park in staff.parks:
+def add_to_park(park: Park, staff_id, *, anyone: bool = False) -> Staff:
+    """An existing staff member also serves ``park`` from now on.
+
+    A park manager may take only people who serve no park yet or whom an admin has released
+    (``Staff.released``, cleared now); ``anyone`` (admins) may take anybody.  Anyone else is
+    answered like an unknown id (nothing about another park's staff is given away).
+    """
+    staff_pk = parse_id(staff_id)
+    staff = db.session.get(Staff, staff_pk, with_for_update=True) if staff_pk else None
+    if staff is not None and park in staff.parks:
         raise DomainError(errors={"staff_id": _("%(name)s already serves this park.", name=staff.name)})
+    if staff is None or not (anyone or staff.released or not staff.parks):
+        raise NotFound(errors={"staff_id": _("There is no staff member with the id %(id)s.",
+                                             id=str(staff_id)[:20])})
     staff.parks.append(park)
+    staff.released = False
     audit.tag(staff, "roster.add", park.name)
     db.session.flush()
     return staff
@@ -74,6 +79,7 @@ def add_to_park(park: Park, staff_id) -> Staff:
 
 def remove_from_park(park: Park, staff: Staff) -> None:
     """``staff`` no longer serves ``park``; refused while they serve projects there."""
+    lock(staff)  # assignments in the park take the same row lock (Pools)
     if park not in staff.parks:
         raise DomainError(errors={"staff_id": _("%(name)s does not serve this park.", name=staff.name)})
     busy = db.session.scalar(
@@ -150,6 +156,8 @@ def hand_over(staff: Staff, assignments: list[Assignment], choices: Mapping[int,
     pools = Pools()
     for park_id in sorted({a.project.park_id for a in assignments}):
         pools.roster(park_id)  # lock the rosters first (in a fixed order: no deadlock)
+    for a in assignments:
+        db.session.refresh(a)  # as committed now: a concurrent hand-over is seen, not redone
     serving = {pid: {a.staff_id for a in rows} - {staff.id}
                for pid, rows in active_on_projects({a.project_id for a in assignments}).items()}
     now = utcnow()

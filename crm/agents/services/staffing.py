@@ -23,9 +23,10 @@ from crm.agents.queries import (
     CONSULTANT, HELPER, KIND_OF_ROLE, LEAD_AGENT, PRINCIPAL_ROLES, loads, roster_ids,
 )
 from crm.audit import services as audit
-from crm.db import utcnow
+from crm.db import parse_id, utcnow
 from crm.errors import DomainError
 from crm.extensions import db
+from crm.transaction import lock
 from crm.i18n import today as local_today
 from crm.projects.models import Project, ProjectStatus
 
@@ -138,17 +139,14 @@ def check_candidate(errors: dict, name: str, pools: Pools, project: Project, rol
     if staff_id is None or staff_id == "":
         errors[name] = _("Choose a staff member.")
         return None, False
-    try:
-        staff = db.session.get(Staff, int(staff_id))
-    except (TypeError, ValueError, OverflowError):
-        staff = None
+    staff_pk = parse_id(staff_id)
+    staff = pools.roster(project.park_id).get(staff_pk) if staff_pk else None
     if staff is None:
+        # Someone of another park is answered like an unknown id: no name is given away.
         errors[name] = _("There is no staff member with the id %(id)s.", id=str(staff_id)[:20])
         return None, False
     values = {"name": staff.name}
-    if staff.id not in pools.roster(project.park_id):
-        errors[name] = _("%(name)s does not serve this project's park.", **values)
-    elif role is None:
+    if role is None:
         pass  # the role itself is wrong; that error is reported on its own field
     elif staff.kind != KIND_OF_ROLE[role]:
         errors[name] = (_("%(name)s is a project agent; only a chief consultant can take this role.", **values)
@@ -312,10 +310,10 @@ def end_helper(project: Project, assignment_id, *, actor_id: int | None, reason:
     """A helper agent stops serving the project (the assignment stays as history)."""
     errors: dict[str, str] = {}
     reason = clean_text(errors, "reason", reason, _("Give the reason for this change."))
-    try:
-        assignment = db.session.get(Assignment, int(assignment_id))
-    except (TypeError, ValueError, OverflowError):
-        assignment = None
+    assignment_pk = parse_id(assignment_id)
+    assignment = db.session.get(Assignment, assignment_pk) if assignment_pk else None
+    if assignment is not None:
+        lock(assignment)  # ended by someone else meanwhile: refused, not ended twice
     if (assignment is None or assignment.project_id != project.id or assignment.role != HELPER
             or not assignment.is_active):
         errors["assignment_id"] = _("This helper agent does not serve the project (any more).")

@@ -19,6 +19,7 @@ from crm.agents.services.staffing import auto_assign_many
 from crm.agents.views import bp
 from crm.auth.permissions import Action, can, require
 from crm.auth.scope import get_park_or_404, project_condition, visible_parks
+from crm.db import parse_id
 from crm.errors import Conflict, DomainError, apply_to_form
 from crm.i18n import today
 from crm.transaction import transaction
@@ -72,7 +73,7 @@ def _render_roster(park, add_form, status: int = 200):
     q = (request.values.get("q") or "").strip()[:50]
     found = []
     if q and can(current_user, Action.ROSTER_EDIT):
-        found = queries.roster_candidates(park.id, q)
+        found = queries.roster_candidates(park.id, q, anyone=can(current_user, Action.ADMIN))
     return render_template(
         "agents/roster.html", park=park, people=people, load=load, q=q, found=found,
         add_form=add_form, today=today(), can_edit=can(current_user, Action.ROSTER_EDIT),
@@ -87,9 +88,11 @@ def roster_add(park_id: int):
     if form.validate_on_submit():
         try:
             with transaction():
-                staff = roster.add_to_park(park, form.staff_id.data)
+                staff = roster.add_to_park(park, form.staff_id.data,
+                                           anyone=can(current_user, Action.ADMIN))
         except DomainError as error:
             show_errors(form, error)
+            return _render_roster(park, form, error.status)
         else:
             flash(_("%(name)s now serves %(park)s.", name=staff.name, park=park.name), "success")
             return redirect(url_for("agents.roster_page", park_id=park.id))
@@ -119,8 +122,11 @@ def staff_edit(park_id: int, staff_id: int):
     form = StaffEditForm(obj=staff)
     if request.method == "GET" and staff.on_leave_until and staff.on_leave_until < today():
         form.on_leave_until.data = None  # an ended leave is not shown (nor re-checked)
+    may_edit = _may_edit(staff)
     if request.method == "POST":
         require(Action.ROSTER_EDIT)
+        if not may_edit:
+            abort(403)  # they also serve a park outside the manager's: an admin's change
         if form.validate():
             with transaction():
                 unavailable = roster.update_staff(
@@ -135,7 +141,17 @@ def staff_edit(park_id: int, staff_id: int):
     open_rows = queries.open_assignments(staff.id, project_condition(current_user))
     return render_template("agents/staff_edit.html", park=park, staff=staff, form=form,
                            open_rows=open_rows, load=loads([staff.id]).get(staff.id, 0),
-                           action_form=ActionForm(), can_edit=can(current_user, Action.ROSTER_EDIT))
+                           action_form=ActionForm(), can_edit=may_edit, today=today(),
+                           can_remove=can(current_user, Action.ROSTER_EDIT))
+
+
+def _may_edit(staff: Staff) -> bool:
+    """A staff record is changed by admins, or by a park manager whose parks include every
+    park the person serves (a shared person's phone is printed on other parks' orders)."""
+    if not can(current_user, Action.ROSTER_EDIT):
+        return False
+    return can(current_user, Action.ADMIN) or queries.serves_only(
+        staff.id, [p.id for p in visible_parks(current_user)])
 
 
 @bp.post("/parks/<int:park_id>/staff/<int:staff_id>/remove")
@@ -231,7 +247,7 @@ def unassigned(park_id: int):
     size = current_app.config["PAGE_SIZE"]
     total = queries.unassigned_count(park.id)
     pages = max((total + size - 1) // size, 1)
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(parse_id(request.args.get("page")) or 1, pages)
     rows = queries.unassigned_page(park.id, size, page)
     return render_template("agents/unassigned.html", park=park, rows=rows, total=total, page=page,
                            pages=pages, form=ActionForm(), tab="unassigned",
@@ -244,7 +260,7 @@ def unassigned_auto(park_id: int):
     park = _park(park_id, Action.ASSIGN)
     if not ActionForm().validate_on_submit():
         abort(400)
-    projects = queries.unassigned_projects(park.id, request.form.get("project_id", type=int))
+    projects = queries.unassigned_projects(park.id, parse_id(request.form.get("project_id")))
     try:
         with transaction():
             results = auto_assign_many(projects, current_user.id)

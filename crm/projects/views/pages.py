@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm.agents.models import Assignment
 from crm.auth.permissions import Action, can, require
 from crm.auth.scope import get_project_or_404, visible_parks
+from crm.db import parse_id
 from crm.errors import Conflict, DomainError, apply_to_form
 from crm.i18n import today
 from crm.labels import label
@@ -65,7 +66,7 @@ def _filters():
         if not chosen["staff"] and park_id is None:
             # Leadership without a park: no city-wide list, but a given person is checked.
             chosen["staff"] = queries.staff_in_scope(
-                current_user, queries.parse_id(request.args.get("staff")))
+                current_user, parse_id(request.args.get("staff")))
         return {row[0] for row in chosen["staff"]}
 
     f = queries.parse_filters(request.args, user=current_user, park_ids={p.id for p in parks},
@@ -184,7 +185,7 @@ def load_project(project_id: int) -> Project:
 
 def activity_context(project: Project) -> dict:
     """The open blockers and one page of the log feed (the page's #project-activity)."""
-    page = queries.parse_id(request.args.get("log_page")) or 1
+    page = parse_id(request.args.get("log_page")) or 1
     logs, more = queries.feed(project.id, page)
     return {"project": project, "logs": logs, "log_page": page, "more_logs": more,
             "blockers": queries.open_blockers(project.id),
@@ -267,7 +268,7 @@ def edit(project_id: int):
         try:
             with transaction():
                 services.update_project(project, form.project_data(),
-                                        expected_version=queries.parse_id(form.version.data))
+                                        expected_version=parse_id(form.version.data))
         except Conflict:
             project = load_project(project_id)
             current = project_form(project=project, may_set_status=may_set_status, current=True)
@@ -294,7 +295,7 @@ def change_stage(project_id: int):
     require(Action.PROJECT_STAGE)
     form = StageForm()
     if form.validate_on_submit():
-        if queries.parse_id(form.version.data) != project.version:
+        if parse_id(form.version.data) != project.version:
             form.stage.errors = [str(STAGE_CONFLICT)]
         else:
             try:
