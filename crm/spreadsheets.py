@@ -1,9 +1,13 @@
 """Writing .xlsx spreadsheets (exports of every package).
 
 openpyxl's write-only mode streams rows to a temporary file as they come from the database
-(fetched in batches), so memory stays flat however long the list.  Text that a spreadsheet
-would read as a formula (starting with = + - @, a tab or a carriage return) is prefixed with
-an apostrophe, and characters XML cannot hold are dropped.
+(fetched in batches), so memory stays flat however long the list.
+
+Text is always written as a text cell (an inline string), never as a formula, so nothing a
+user typed is executed when the file opens; text that a spreadsheet would take for a formula
+if someone edited the cell (starting with = + - @, a tab or a carriage return) also gets
+Excel's "quote prefix" style, which keeps it text without showing an apostrophe: a phone
+number such as "+86 513 8500 1234" reads as typed.  Characters XML cannot hold are dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
@@ -23,13 +28,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 500
 
 
-def safe_cell(value):
-    """A value fit for a cell: text never starts a formula and holds no illegal characters."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(FORMULA_STARTS):
-            return "'" + value
-    return value
+def safe_cell(sheet, value):
+    """A value fit for a cell of ``sheet``: text as a text cell (never a formula), without
+    characters XML cannot hold, quote-prefixed when it looks like a formula; other values
+    (numbers, dates) as they are."""
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+    if cell.value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    return cell
 
 
 def write_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence],
@@ -40,9 +49,9 @@ def write_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence],
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    sheet.append([safe_cell(h) for h in headers])
+    sheet.append([safe_cell(sheet, h) for h in headers])
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([safe_cell(sheet, v) for v in row])
     out = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(out)
     out.seek(0)

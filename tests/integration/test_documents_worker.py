@@ -190,3 +190,59 @@ def test_an_in_process_worker_builds_the_document_too(app, client, plan, redis_d
     assert row["status"] == "done" and row["attempts"] == 1
     body = client.get(f"/documents/{document_id}/download").get_data()
     assert hashlib.sha256(body).hexdigest() == row["sha256"]
+
+
+def test_a_killed_worker_replaced_at_once_resumes_everything_within_a_minute(app, client, plan,
+                                                                             redis_db):
+    """The machine loses its worker (worker, scheduler and work horse SIGKILLed) in the middle
+    of a PDF; a new worker starts at once.  It takes over the dead scheduler's lock and hands
+    the interrupted job back to RQ, so the PDF is built, and the periodic jobs run again,
+    well within a minute; nothing is built twice."""
+    from sqlalchemy import func, select
+
+    from crm.dashboard.models import ParkRollup
+    from crm.documents.models import GeneratedDocument as Doc
+    from crm.extensions import db
+
+    login(client, "manager_a")
+    document_id = request_order(client, plan)
+    lock = "rq:scheduler-lock:default"
+    with running_worker(app, app_path=FAULTY_APP, PDF_FAULT="slow:120") as worker:
+        horse = _wait_for_slow_build(redis_db, app, document_id)
+        dead_scheduler = wait_for(lambda: redis_db.get(lock), what="the scheduler's lock")
+        os.killpg(worker.pid, signal.SIGKILL)
+        os.kill(horse, signal.SIGKILL)
+        worker.wait(10)
+    assert redis_db.get(lock) == dead_scheduler  # still held by the dead scheduler
+
+    started = time.monotonic()
+    with app.app_context():
+        db.session.execute(ParkRollup.__table__.delete())
+        db.session.commit()
+    with running_worker(app) as fresh:
+        wait_for(lambda: redis_db.get(lock) not in (None, dead_scheduler), timeout=60,
+                 what="the new worker's scheduler to take over")
+        scheduler_after = time.monotonic() - started
+        wait_for(lambda: document_row(app, document_id)["status"] == "done", timeout=60,
+                 what="the interrupted PDF to be built")
+        pdf_after = time.monotonic() - started
+
+        def rollups_refreshed():
+            with app.app_context():
+                count = db.session.scalar(select(func.count()).select_from(ParkRollup))
+                db.session.rollback()
+                return count
+
+        # The rollup job keeps its schedule: it runs on its next tick, at most an interval away.
+        wait_for(rollups_refreshed, timeout=75, what="the periodic rollup refresh to run again")
+        rollups_after = time.monotonic() - started
+        output = stop_worker(fresh)
+    print(f"recovery: scheduler {scheduler_after:.1f} s, PDF {pdf_after:.1f} s, "
+          f"rollups {rollups_after:.1f} s")
+    assert scheduler_after < 10 and pdf_after < 20, output[-2000:]
+    assert rollups_after < 60 + 15
+    row = document_row(app, document_id)
+    assert row["attempts"] == 2 and row["error"] is None
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Doc)) == 1
+    assert int(redis_db.get(BUILDS_KEY)) == 1  # the slow one; the rebuild ran in the new worker

@@ -410,8 +410,11 @@ def test_the_log_exports_with_formulas_neutralised(app, client, world):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("日期", "类别", "审批事项", "用时（小时）", "代办内容", "记录人", "记录时间", "堵点状态", "解决情况")
     texts = [r[4] for r in rows[1:]]
-    # (the form strips the tab before "=HYPERLINK": the rest still reads as a formula)
-    assert texts == ["'=1+1", "'-2 电话", "'@cmd", "'=HYPERLINK(\"x\")", "'+86 提醒"]
+    # Text as typed, in text cells, quote-prefixed (never a formula, no visible apostrophe);
+    # the form strips the tab before "=HYPERLINK".
+    assert texts == ["=1+1", "-2 电话", "@cmd", "=HYPERLINK(\"x\")", "+86 提醒"]
+    cells = [row[4] for row in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
     assert [r[1] for r in rows[1:]] == ["走访", "电话", "材料", "协调", "堵点"]
     assert rows[-1][7] == "未解决" and rows[1][3] == 1.5
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)

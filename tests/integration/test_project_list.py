@@ -250,10 +250,12 @@ def test_export_holds_the_filtered_list_with_chinese_headers(app, client, world,
     assert len(rows) == 1 + 5
     assert rows[1][0] == "如东精细化工项目" and rows[1][6] == "规划许可" and rows[1][8] == 150000
     evil = next(r for r in rows if "HYPERLINK" in str(r[0]))
-    assert evil[0] == "'" + '=HYPERLINK("http://evil.example","点击")'
-    assert evil[12] == "'@SUM(A1:A2)" and evil[13] == "'+86 513 8000 0000"
+    assert evil[0] == '=HYPERLINK("http://evil.example","点击")'  # as typed, as text
+    # The phone number reads as typed: no apostrophe in front of "+86".
+    assert evil[12] == "@SUM(A1:A2)" and evil[13] == "+86 513 8000 0000"
     cells = [c for row in sheet.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
+    assert all(c.quotePrefix for c in cells if isinstance(c.value, str) and c.value[:1] in "=+-@")
     # The filters apply to the export too, and the scope always does.
     only_b = load_workbook(io.BytesIO(client.get(f"/projects/export.xlsx?park={world.park_b.id}").data))
     assert len(list(only_b.active.iter_rows(values_only=True))) == 1 + 5  # park B is not manager_a's: cleared
