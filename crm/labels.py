@@ -76,8 +76,7 @@ LABELS: dict[str, dict[str, object]] = {
     # The dashboards' drill-down lists of milestones.
     "dashboard_state": {
         "overdue": _l("Overdue"),
-        "due_soon": _l("Due within 5 working days"),
-        "due_this_week": _l("Due in the next 7 days"),
+        "due_soon": _l("Due soon"),
         "on_track": _l("Running on track"),
         "paused": _l("Paused"),
         "met": _l("Met"),

@@ -61,6 +61,8 @@ def has_nul(request) -> bool:
     if any("\x00" in v for values in request.args.listvalues() for v in values):
         return True
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if any("\x00" in (f.filename or "") for files in request.files.listvalues() for f in files):
+            return True
         return any("\x00" in v for values in request.form.listvalues() for v in values)
     if request.is_json:
         body = request.get_data(cache=True)

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
+from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.errors import Conflict
@@ -52,8 +52,15 @@ def flush(stale_message=STALE) -> None:
 def lock(obj) -> None:
     """Re-read ``obj`` and hold its row until the transaction ends (PostgreSQL's row lock;
     SQLite serialises writers anyway), so a check-then-write on it cannot race a concurrent
-    one: the second waits, then sees the first one's change."""
-    db.session.refresh(obj, with_for_update=True)
+    one: the second waits, then sees the first one's change.  Only the row itself is read
+    (no eager joins: PostgreSQL locks no outer-joined rows)."""
+    mapper = inspect(obj).mapper
+    key = mapper.primary_key_from_instance(obj)
+    db.session.execute(
+        select(mapper.class_)
+        .where(*(column == value for column, value in zip(mapper.primary_key, key)))
+        .options(lazyload("*")).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
 
 
 def on_commit(fn: Callable[[], object]) -> None:

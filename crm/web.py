@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.documents.views import service_orders_panel
     from crm.main.views import bp as main_bp
     from crm.milestones.views import bp as milestones_bp
+    from crm.milestones.queries import warning_workdays
     from crm.milestones.views import timeline_panel
     from crm.notifications.views import bp as notifications_bp
     from crm.projects.views import bp as projects_bp
@@ -44,7 +45,7 @@ def register_blueprints(app: Flask) -> None:
         Panel("service_orders", 50, "documents/_service_orders.html", service_orders_panel),
     ]
     app.jinja_env.globals.update(nav_items=nav_items, unread_notifications=unread_notifications,
-                                 can=can_current)
+                                 can=can_current, warning_workdays=warning_workdays)
 
 
 class NavItem(NamedTuple):

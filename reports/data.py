@@ -97,7 +97,7 @@ class OverdueRow:
     park_name: str
     item_name: str
     due_on: dt.date
-    days_overdue: int  # calendar days since the due date
+    workdays_overdue: int  # working days since the due date (0: due on a day before a weekend)
     owner_name: str | None = None
 
 
@@ -106,7 +106,7 @@ class BlockerRow:
     project_name: str
     park_name: str
     raised_on: dt.date
-    days_open: int
+    calendar_days_open: int
     text: str
 
 

@@ -167,9 +167,9 @@ def _overdue(summary: Summary) -> list:
         return [para(T["no_overdue"], "small")]
     rows = [[para(r.project_name, "cell"), para(r.park_name, "cell"), para(r.item_name, "cell"),
              para(iso(r.due_on), "cell"),
-             para(str(r.days_overdue), "cell_right", STATE_COLORS["overdue"]),
+             para(str(r.workdays_overdue), "cell_right", STATE_COLORS["overdue"]),
              para(r.owner_name or "—", "cell")] for r in summary.overdue]
-    return _table(("project", "park", "item", "due_on", "days_overdue", "owner"), rows,
+    return _table(("project", "park", "item", "due_on", "workdays_overdue", "owner"), rows,
                   [0.06, 0.25, 0.16, 0.19, 0.12, 0.1, 0.12], len(rows), summary.overdue_total)
 
 
@@ -177,9 +177,9 @@ def _blockers(summary: Summary) -> list:
     if not summary.blockers:
         return [para(T["no_blockers"], "small")]
     rows = [[para(r.project_name, "cell"), para(r.park_name, "cell"),
-             para(iso(r.raised_on), "cell"), para(str(r.days_open), "cell_right"),
+             para(iso(r.raised_on), "cell"), para(str(r.calendar_days_open), "cell_right"),
              para(r.text, "cell")] for r in summary.blockers]
-    return _table(("project", "park", "raised_on", "days_open", "blocker_text"), rows,
+    return _table(("project", "park", "raised_on", "calendar_days_open", "blocker_text"), rows,
                   [0.06, 0.2, 0.14, 0.12, 0.1, 0.38], len(rows), summary.blockers_total)
 
 

@@ -4,15 +4,14 @@ forms parse input and check the plain field formats of staff records."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField,
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import (
+    AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from crm.formfields import DayField, WholeNumberField
 from crm.i18n import today
 from crm.labels import choices
 
@@ -22,34 +21,6 @@ MAX_CAPACITY = 99
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class WholeNumberField(IntegerField):
-    """An integer field with our own message for text that is not a whole number."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter a whole number."))) from None
-
-
-class DayField(DateField):
-    """A date field with our own message for text that is not a date."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = dt.date.fromisoformat(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter a date as YYYY-MM-DD."))) from None
 
 
 class PrefixedForm(FlaskForm):
@@ -134,7 +105,7 @@ class StaffForm(FlaskForm):
     """A new staff member of the park."""
 
     name = StringField(_l("Full name"), filters=[_strip], validators=[
-        InputRequired(message=_l("Enter the name.")), Length(max=50, message=TOO_LONG)])
+        DataRequired(message=_l("Enter the name.")), Length(max=50, message=TOO_LONG)])
     kind = SelectField(_l("Kind"), choices=choices("staff_kind"), validate_choice=False,
                        validators=[AnyOf([c for c, _ in choices("staff_kind")],
                                          message=_l("Choose chief consultant or project agent."))])

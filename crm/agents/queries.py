@@ -18,7 +18,8 @@ from crm.auth.models import User
 from crm.auth.scope import park_condition
 from crm.db import LIKE_ESCAPE, contains_pattern
 from crm.extensions import db
-from crm.milestones.models import Milestone, MilestoneStatus
+from crm.milestones.models import Milestone
+from crm.milestones.queries import overdue_condition
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 
 
@@ -28,7 +29,8 @@ HELPER = AssignmentRole.HELPER.value
 PRINCIPAL_ROLES = (CONSULTANT, LEAD_AGENT)
 KIND_OF_ROLE = {CONSULTANT: StaffKind.CONSULTANT.value, LEAD_AGENT: StaffKind.AGENT.value,
                 HELPER: StaffKind.AGENT.value}
-ACTIVE_PROJECT = Project.status == ProjectStatus.ACTIVE.value
+# A person's load counts the projects in service (approved ones need no more service).
+ACTIVE_PROJECT = Project.in_service
 
 
 def loads(staff_ids) -> dict[int, int]:
@@ -106,7 +108,7 @@ def workload(park_id: int, today: dt.date, sort: str = "ratio", descending: bool
         .join(Project, Project.id == Assignment.project_id)
         .join(Milestone, Milestone.project_id == Assignment.project_id)
         .where(Assignment.staff_id.in_(ids), Assignment.ended_at.is_(None), ACTIVE_PROJECT,
-               Milestone.status == MilestoneStatus.RUNNING.value, Milestone.due_on < today)
+               overdue_condition(today))
         .group_by(Assignment.staff_id)
     ).all())
     # One index probe (author, date) per person's user: a join would walk every log.
@@ -148,8 +150,7 @@ def busiest(today: dt.date, *, park_id: int | None = None, limit: int) -> list[B
         select(Assignment.staff_id, func.count(distinct(Milestone.id)).label("n"))
         .join(Project, Project.id == Assignment.project_id)
         .join(Milestone, Milestone.project_id == Assignment.project_id)
-        .where(*people, Milestone.status == MilestoneStatus.RUNNING.value,
-               Milestone.due_on < today)
+        .where(*people, overdue_condition(today))
         .group_by(Assignment.staff_id).subquery())
     load = func.coalesce(active_projects.c.n, 0)
     rows = db.session.execute(
@@ -183,7 +184,7 @@ def unassigned_condition():
 
     One index lookup per project (the unique index of active principals), not a hash of
     every active assignment in the city."""
-    return and_(ACTIVE_PROJECT, Project.stage != Stage.APPROVED.value, _principals() < 2)
+    return and_(Project.in_service, _principals() < 2)
 
 
 def unassigned_query(park_id: int):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from crm.auth.permissions import Action, require
@@ -20,7 +21,7 @@ from crm.dashboard.queries.figures import PERIODS, ParkFigures, trend_months
 from crm.i18n import today
 from crm.labels import label
 from crm.milestones.models import Milestone
-from crm.milestones.queries import work_calendar
+from crm.milestones.queries import warning_workdays, work_calendar
 from crm.projects.models import INDUSTRIES, ProgressLog, Stage
 from crm.db import parse_id
 from crm.projects.queries import open_blocker_condition
@@ -140,15 +141,12 @@ def milestones():
     condition = (lists.milestone_state_condition(state, day, calendar, filters.period)
                  & park_condition(current_user, Milestone.park_id))
     page = _page()
-    rows = lists.milestones(condition, state, limit=DRILL_PAGE, offset=(page - 1) * DRILL_PAGE,
-                            slice_=slice_)
+    rows = lists.milestones(condition, state, today=day, calendar=calendar, limit=DRILL_PAGE,
+                            offset=(page - 1) * DRILL_PAGE, slice_=slice_)
     total = lists.count(Milestone, condition, slice_)
-    overdue_days = {r.milestone_id: calendar.workdays_between(r.due_on, day)
-                    for r in rows if r.due_on is not None and r.due_on < day}
     return render_template(
         "dashboard/milestones.html", park=park, state=state, states=lists.MILESTONE_STATES,
-        rows=rows, total=total, page=page, page_size=DRILL_PAGE, filters=filters,
-        overdue_days=overdue_days, today=day)
+        rows=rows, total=total, page=page, page_size=DRILL_PAGE, filters=filters, today=day)
 
 
 @bp.get("/blockers")
@@ -181,7 +179,10 @@ def stage_funnel(figures: ParkFigures) -> dict:
 def milestone_states(figures: ParkFigures) -> dict:
     return {
         "kind": "bar",
-        "categories": [_("Overdue"), _("Due within 5 working days"), _("On track"), _("Paused")],
+        "categories": [_("Overdue"), ngettext("Due within %(num)d working day",
+                                              "Due within %(num)d working days",
+                                              warning_workdays()),
+                       _("On track"), _("Paused")],
         "series": [{"name": _("Running milestones"),
                     "data": [figures.overdue, figures.due_soon, figures.on_track,
                              figures.paused]}],
@@ -200,11 +201,13 @@ def monthly_trend(figures: ParkFigures, months: list[str]) -> dict:
 
 
 def park_compliance(parks) -> dict:
+    """Compliance of the parks that finished milestones in the period (a park with none has
+    no rate: it is left out, not drawn as an empty bar that reads as 0 %)."""
+    measured = [p for p in parks if p.figures.compliance_pct is not None]
     return {
         "kind": "bar",
-        "categories": [p.short_name for p in parks],
+        "categories": [p.short_name for p in measured],
         "series": [{"name": _("SLA compliance (%)"),
-                    "data": [round(p.figures.compliance_pct, 1)
-                             if p.figures.compliance_pct is not None else None
-                             for p in parks]}],
+                    "data": [round(p.figures.compliance_pct, 1) for p in measured]}],
+        "left_out": len(parks) - len(measured),
     }

@@ -34,10 +34,10 @@ from crm.labels import label
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus
-from crm.milestones.queries import warning_workdays
+from crm.milestones.queries import state_condition, warning_workdays
 from crm.parks.models import Park
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
-from crm.projects.queries import open_blocker_condition
+from crm.projects.queries import in_service_condition, open_blocker_condition
 
 Doc = GeneratedDocument
 SERVICE_ORDER, SUMMARY = (str(k.value) for k in DocumentKind)
@@ -142,7 +142,7 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
                        else db.session.scalar(select(Park.name).where(Park.id == park_id)))
         stages, active, investment = _stages(in_scope)
         compliance, met, missed = _compliance(park_id, in_scope, start, end)
-        overdue, overdue_total = _overdue(in_scope, today)
+        overdue, overdue_total = _overdue(in_scope, today, calendar)
         blockers, blockers_total = _blockers(in_scope, today)
         workload, workload_total = _workload(park_id, today)
     figures = reports.KeyFigures(
@@ -160,16 +160,18 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
 
 
 def _stages(in_scope):
+    """Active projects per stage; the projects in service (``Project.in_service``: approved
+    ones are through) and their investment."""
+    in_service = in_service_condition()
     rows = db.session.execute(
-        select(Project.stage, func.count(), func.coalesce(func.sum(Project.investment), 0))
+        select(Project.stage, func.count(), func.count().filter(in_service),
+               func.coalesce(func.sum(Project.investment).filter(in_service), 0))
         .where(in_scope(Project.park_id), Project.status == ProjectStatus.ACTIVE)
         .group_by(Project.stage)
     ).all()
-    by_stage = {stage: (count, invest) for stage, count, invest in rows}
-    stages = tuple(reports.Count(label("stage", s.value), by_stage.get(s.value, (0, 0))[0])
-                   for s in Stage)
-    return (stages, sum(c for c, _ in by_stage.values()),
-            int(sum(i for _, i in by_stage.values())))
+    by_stage = {stage: count for stage, count, _serving, _investment in rows}
+    stages = tuple(reports.Count(label("stage", s.value), by_stage.get(s.value, 0)) for s in Stage)
+    return (stages, sum(row[2] for row in rows), int(sum(row[3] for row in rows)))
 
 
 def _compliance(park_id, in_scope, start, end):
@@ -213,15 +215,15 @@ def _workdays_saved(in_scope, start, end, calendar) -> int:
                               for a, v, u, used in calendar_rows)
 
 
-def _overdue(in_scope, today):
-    """Running milestones past their due date, most overdue first (oldest due date)."""
-    condition = (in_scope(Milestone.park_id) & (Milestone.status == MilestoneStatus.RUNNING)
-                 & (Milestone.due_on < today))
+def _overdue(in_scope, today, calendar):
+    """Running milestones past their due date, most overdue first (oldest due date), with the
+    working days they are late (the dashboards' figure)."""
+    condition = in_scope(Milestone.park_id) & state_condition("overdue", today, calendar)
     total = lists.count(Milestone, condition)
-    rows = lists.milestones(condition, "overdue", limit=SUMMARY_ROWS)
-    # Calendar days: a deadline missed on Friday is late on Sunday, with no working day gone.
-    listed = tuple(reports.OverdueRow(r.project, r.park, r.item, r.due_on,
-                                      (today - r.due_on).days, r.responsible) for r in rows)
+    rows = lists.milestones(condition, "overdue", today=today, calendar=calendar,
+                            limit=SUMMARY_ROWS)
+    listed = tuple(reports.OverdueRow(r.project, r.park, r.item, r.due_on, r.late,
+                                      r.responsible) for r in rows)
     return listed, total
 
 

@@ -5,7 +5,10 @@ A day's answer comes from, strongest first:
 1. calendar overrides entered by admins (``True`` = working, ``False`` = day off);
 2. the official schedule bundled in ``chinesecalendar`` (the State Council's yearly notice:
    public holidays and the adjusted working weekend days, 调休上班), for the years it covers;
-3. Monday to Friday.
+3. for later years, Monday to Friday minus the public holidays fixed by law (全国年节及纪念日
+   放假办法, as amended 2024): 元旦 (Jan 1), 春节 (除夕 to 初三), 清明, 劳动节 (May 1-2),
+   端午, 中秋, 国庆 (Oct 1-3) -- lunar dates from ``lunar_python``, the 清明 solar term from
+   ``chinesecalendar``.  The make-up working days (调休) are unknown until the notice is out.
 
 An answer that needed the last source for a year nobody has published yet is *provisional*.
 A year counts as published when ``chinesecalendar`` covers it or when it is in
@@ -24,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 import chinese_calendar
+from lunar_python import Lunar
 
 WINDOW_START = dt.date(2000, 1, 1)
 WINDOW_END = dt.date(2100, 12, 31)
@@ -48,13 +52,37 @@ def _official() -> tuple[frozenset[dt.date], frozenset[dt.date], range]:
     return holidays, workdays, years
 
 
+def _solar(lunar) -> dt.date:
+    solar = lunar.getSolar()
+    return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """The public holidays the law fixes in ``year`` (without the yearly notice's make-up
+    days and bridging): what a provisional calendar can know in advance."""
+    new_year = _solar(Lunar.fromYmd(year, 1, 1))  # 正月初一
+    days = {dt.date(year, 1, 1), dt.date(year, 5, 1), dt.date(year, 5, 2),
+            dt.date(year, 10, 1), dt.date(year, 10, 2), dt.date(year, 10, 3),
+            _solar(Lunar.fromYmd(year, 5, 5)),  # 端午
+            _solar(Lunar.fromYmd(year, 8, 15))}  # 中秋
+    days.update(new_year + dt.timedelta(days=n) for n in (-1, 0, 1, 2))  # 除夕 .. 初三
+    days.update(day for day, name in chinese_calendar.get_solar_terms(
+        dt.date(year, 4, 1), dt.date(year, 4, 10)) if name == "清明")
+    return frozenset(days)
+
+
 @lru_cache(maxsize=1)
 def _base_flags() -> bytes:
-    """Working-day flags for the whole window from the official schedule and Monday-Friday."""
+    """Working-day flags for the whole window: the official schedule, and for the years after
+    it Monday-Friday minus the statutory holidays."""
     holidays, workdays, years = _official()
     flags = bytearray(_SIZE)
     for i in range(_SIZE):
         flags[i] = 1 if (i + _START_ORD) % 7 not in (0, 6) else 0  # ordinal%7: 0=Sun, 6=Sat
+    for year in range(years.stop, WINDOW_END.year + 1):
+        for day in statutory_holidays(year):
+            if day <= WINDOW_END:
+                flags[day.toordinal() - _START_ORD] = 0
     for day in holidays:
         flags[day.toordinal() - _START_ORD] = 0
     for day in workdays:

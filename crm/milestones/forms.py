@@ -6,9 +6,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from crm.db import parse_id
+from crm.formfields import WholeNumberField
 from crm.labels import choices
 from crm.milestones.services.lifecycle import MAX_LIMIT_DAYS, PLAN_STAGES, TEXT_LIMITS
 
@@ -21,10 +23,7 @@ class VersionedForm(FlaskForm):
     version = HiddenField()
 
     def version_number(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+        return parse_id(self.version.data)
 
 
 class StartForm(VersionedForm):
@@ -71,11 +70,11 @@ class CustomMilestoneForm(FlaskForm):
     department = StringField(_l("Department"), validators=[Optional(),
                                                            Length(max=TEXT_LIMITS["department"])])
     stage = SelectField(_l("Stage"), choices=[])
-    limit_value = IntegerField(_l("Committed limit"), validators=[
+    limit_value = WholeNumberField(_l("Committed limit"), validators=[
         InputRequired(_l("Enter the limit in days.")),
         NumberRange(min=1, max=MAX_LIMIT_DAYS, message=_l("Enter a number of days from 1 to %(max)d.", max=MAX_LIMIT_DAYS))])
     limit_unit = SelectField(_l("Unit"), choices=[])
-    statutory_value = IntegerField(_l("Statutory limit"), validators=[
+    statutory_value = WholeNumberField(_l("Statutory limit"), validators=[
         Optional(),
         NumberRange(min=1, max=MAX_LIMIT_DAYS, message=_l("Enter a number of days from 1 to %(max)d.", max=MAX_LIMIT_DAYS))],
         description=_l("Optional: the legal limit, to count the time saved."))
@@ -92,7 +91,7 @@ class CustomMilestoneForm(FlaskForm):
 
 
 class ScheduleImportForm(FlaskForm):
-    year = IntegerField(_l("Year"), validators=[InputRequired(_l("Enter the year.")),
+    year = WholeNumberField(_l("Year"), validators=[InputRequired(_l("Enter the year.")),
                                                 NumberRange(min=2001, max=2099)])
     file = FileField(_l("Schedule file"), validators=[FileRequired(_l("Choose the file."))],
                      description=_l("Plain text, one date per line followed by 休 (day off) or 班 (working day), e.g. “2027-01-01 休”."))

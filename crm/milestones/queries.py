@@ -105,16 +105,25 @@ def due_soon_before(today: dt.date, calendar: WorkCalendar, warning: int | None 
     return calendar.add_workdays(today, warning + 1)
 
 
+def period_start(today: dt.date, period_days: int) -> dt.date:
+    """The day before the period of ``period_days`` days that ends today (not in it)."""
+    return today - dt.timedelta(days=period_days)
+
+
 def finished_condition(today: dt.date, period_days: int):
     """Milestones completed in the ``period_days`` days up to today."""
     return and_(Milestone.status == DONE,
-                Milestone.completed_on > today - dt.timedelta(days=period_days),
+                Milestone.completed_on > period_start(today, period_days),
                 Milestone.completed_on <= today)
 
 
 # The states a list of milestones can show, by the figure they count.
-STATES = ("overdue", "due_soon", "due_this_week", "on_track", "paused", "met", "missed",
-          "finished")
+STATES = ("overdue", "due_soon", "on_track", "paused", "met", "missed", "finished")
+
+
+def overdue_condition(today: dt.date):
+    """SQL condition on Milestone: running and past its due date (``sla.state`` "overdue")."""
+    return (Milestone.status == RUNNING) & (Milestone.due_on < today)
 
 
 def state_condition(state: str, today: dt.date, calendar: WorkCalendar, *,
@@ -122,14 +131,15 @@ def state_condition(state: str, today: dt.date, calendar: WorkCalendar, *,
     """SQL condition on Milestone: the milestones in ``state`` today.  Running milestones are
     overdue, due soon or on track exactly as ``sla.state`` says; met, missed and finished
     count completions in the period."""
-    soon_end = due_soon_before(today, calendar, warning)
     running = Milestone.status == RUNNING
-    week_end = today + dt.timedelta(days=6)  # "this week": the next seven days, today included
+
+    def soon_end():
+        return due_soon_before(today, calendar, warning)
+
     conditions = {
-        "overdue": lambda: running & (Milestone.due_on < today),
-        "due_soon": lambda: running & (Milestone.due_on >= today) & (Milestone.due_on < soon_end),
-        "due_this_week": lambda: running & Milestone.due_on.between(today, week_end),
-        "on_track": lambda: running & (Milestone.due_on >= soon_end),
+        "overdue": lambda: overdue_condition(today),
+        "due_soon": lambda: running & (Milestone.due_on >= today) & (Milestone.due_on < soon_end()),
+        "on_track": lambda: running & (Milestone.due_on >= soon_end()),
         "paused": lambda: Milestone.status == PAUSED,
         "met": lambda: finished_condition(today, period_days) & (Milestone.outcome == "met"),
         "missed": lambda: finished_condition(today, period_days) & (Milestone.outcome == "missed"),

@@ -191,6 +191,20 @@ def state(facts: MilestoneFacts, today: dt.date, calendar: WorkCalendar,
     return "on_track"
 
 
+def workdays_late(status: str, outcome: str | None, due_on: dt.date | None,
+                  completed_on: dt.date | None, today: dt.date, calendar: WorkCalendar) -> int | None:
+    """Working days past the due date, for the milestones that are late: a running one counted
+    to today, a missed one to its completion.  None for every other milestone (met, waived,
+    pending, paused, or not yet due).  0 is late all the same: a Friday deadline is missed on
+    Saturday, though no working day has gone by yet."""
+    if status == "running" and due_on is not None and today > due_on:
+        return calendar.workdays_between(due_on, today)
+    if status == "done" and outcome == "missed" and due_on is not None \
+            and completed_on is not None and completed_on > due_on:
+        return calendar.workdays_between(due_on, completed_on)
+    return None
+
+
 def limit_in_workdays(accepted_on: dt.date, limit: int, unit: str, calendar: WorkCalendar) -> int:
     """A limit expressed in working days from ``accepted_on`` (calendar limits converted)."""
     check_limit(limit, unit)

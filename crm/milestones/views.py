@@ -99,6 +99,8 @@ def act(project_id: int, milestone_id: int, action: str):
         if action not in queries.ACTIONS_BY_STATUS.get(milestone.status, ()):
             form_errors.append(lifecycle.REFUSED[action])
             status = 409
+    elif form.validate_on_submit() and form.version_number() is None:
+        stale, status = True, 409  # a form without the version it was read at: reload
     elif form.validate_on_submit():
         try:
             with transaction():

@@ -11,12 +11,13 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectChoice, SelectField,
+    BooleanField, DateField, DecimalField, HiddenField, SelectChoice, SelectField,
     StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from crm import labels
+from crm.formfields import WholeNumberField
 from crm.i18n import today
 from crm.projects.codes import check_credit_code, check_project_code, mod11_10_check_digit
 from crm.projects.models import MIN_INVESTMENT_WAN, LogKind, Stage
@@ -74,7 +75,7 @@ class ProjectForm(FlaskForm):
         _l("Investor's unified social credit code"), filters=[strip, upper],
         validators=[Optional(), Length(max=18)],
         description=_l("18 characters; the last one is a check character."))
-    investment = IntegerField(
+    investment = WholeNumberField(
         _l("Total investment (10,000 yuan)"), validators=[InputRequired()],
         description=_l("In 万元, a whole number: 1亿元 = 10000."))
     industry = SelectField(_l("Industry"), choices=options(labels.choices("industry")),

@@ -7,8 +7,10 @@ import decimal
 import enum
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, text,
+    Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, and_,
+    text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import UTCDateTime, utcnow
@@ -119,6 +121,17 @@ class Project(db.Model):
     def __str__(self) -> str:
         return self.name
 
+    @hybrid_property
+    def in_service(self) -> bool:
+        """Being served (在办): active and not yet through its approvals.  Projects on hold or
+        dropped are not, nor those that reached ``approved`` (审批完成)."""
+        return self.status == ProjectStatus.ACTIVE and self.stage != Stage.APPROVED
+
+    @in_service.inplace.expression
+    @classmethod
+    def _in_service_sql(cls):
+        return and_(cls.status == ProjectStatus.ACTIVE.value, cls.stage != Stage.APPROVED.value)
+
     @property
     def investment_yi(self) -> decimal.Decimal:
         return (decimal.Decimal(self.investment) / 10000).quantize(decimal.Decimal("0.1"))
@@ -211,9 +224,16 @@ class ProgressLog(db.Model):
         back_populates="log", order_by="LogAnnotation.created_at", passive_deletes=True
     )
 
-    @property
+    @hybrid_property
     def is_open_blocker(self) -> bool:
+        """An open blocker: logged as a blocker and not resolved (one definition, in Python
+        and in SQL: ``ProgressLog.is_open_blocker`` in a query)."""
         return self.kind == LogKind.BLOCKER and self.resolved_at is None
+
+    @is_open_blocker.inplace.expression
+    @classmethod
+    def _is_open_blocker_sql(cls):
+        return and_(cls.kind == LogKind.BLOCKER.value, cls.resolved_at.is_(None))
 
 
 class LogAnnotation(db.Model):

@@ -301,8 +301,13 @@ def log_targets(user) -> list[tuple[int, str]]:
 # -- the progress log ----------------------------------------------------------------------
 
 def open_blocker_condition():
-    """A progress log that is an open blocker: logged as a blocker and not resolved."""
-    return (ProgressLog.kind == LogKind.BLOCKER.value) & ProgressLog.resolved_at.is_(None)
+    """A progress log that is an open blocker (``ProgressLog.is_open_blocker``)."""
+    return ProgressLog.is_open_blocker
+
+
+def in_service_condition():
+    """A project being served: active and not yet approved (``Project.in_service``)."""
+    return Project.in_service
 
 
 def feed(project_id: int, page: int = 1, size: int = FEED_PAGE) -> tuple[list[ProgressLog], bool]:

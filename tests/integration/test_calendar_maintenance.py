@@ -15,6 +15,7 @@ D = dt.date
 TODAY = D(2026, 12, 28)
 SCHEDULE_2027 = """# 2027 (test data in the State Council's format)
 2027-01-01 休 元旦
+2027-01-09 班 调休
 2027-02-06 班
 2027-02-08 休
 2027-02-09 休
@@ -70,20 +71,21 @@ def test_import_publishes_the_year_and_recomputes_open_deadlines_only(db_session
     from crm.milestones.queries import work_calendar
 
     running, paused, finished = _open_milestones(db_session, world)
-    assert (running.due_on, running.due_provisional) == (D(2027, 1, 15), True)
+    # Provisional: Monday-Friday without the statutory holidays (01-01 is one).
+    assert (running.due_on, running.due_provisional) == (D(2027, 1, 18), True)
     paused_before = paused.remaining_workdays
     assert paused.due_provisional
     finished_facts = (finished.due_on, finished.outcome, finished.workdays_used)
     result = import_schedule(SCHEDULE_2027, 2027, actor_id=world.users["admin"].id,
                              source="2027.txt")
     db_session.commit()
-    assert (result.days_off, result.working_days, result.removed) == (3, 2, 0)
+    assert (result.days_off, result.working_days, result.removed) == (3, 3, 0)
     assert (result.recompute.open, result.recompute.changed) == (2, 2)
     db_session.refresh(running)
     db_session.refresh(paused)
     db_session.refresh(finished)
-    # New Year's Day is now a day off: one working day later, and settled.
-    assert (running.due_on, running.due_provisional) == (D(2027, 1, 18), False)
+    # The notice adds a make-up Saturday (01-09): one working day sooner, and settled.
+    assert (running.due_on, running.due_provisional) == (D(2027, 1, 15), False)
     assert paused.remaining_workdays == paused_before and not paused.due_provisional
     assert (finished.due_on, finished.outcome, finished.workdays_used) == finished_facts
     calendar = work_calendar()
@@ -91,13 +93,13 @@ def test_import_publishes_the_year_and_recomputes_open_deadlines_only(db_session
     assert not calendar.is_provisional(D(2027, 6, 1))
     assert db_session.scalar(select(AuditEvent.note).where(
         AuditEvent.action == "milestone.recompute", AuditEvent.entity_id == running.id)) == \
-        "2027-01-15 -> 2027-01-18"
+        "2027-01-18 -> 2027-01-15"
     # Loading a corrected file replaces the year's overrides.
     result = import_schedule("2027-01-01 休\n", 2027)
     db_session.commit()
-    assert result.removed == 4
+    assert result.removed == 5
     assert db_session.scalar(select(func.count()).select_from(CalendarOverride)) == 1
-    assert result.recompute.changed == 0  # the running deadline depended only on 01-01
+    assert result.recompute.changed == 1  # without the make-up Saturday: back to 01-18
 
 
 def test_import_page_is_for_admins_with_errors_next_to_the_file(app, client, world):
@@ -143,9 +145,9 @@ def test_import_command_loads_or_refuses_with_line_numbers(app, world, tmp_path)
         assert db.session.scalar(select(func.count()).select_from(CalendarOverride)) == 0
     loaded = runner.invoke(args=["crm", "calendar-import", str(good), "--year", "2027"])
     assert loaded.exit_code == 0, loaded.output
-    assert "3 days off, 2 working days" in loaded.output
+    assert "3 days off, 3 working days" in loaded.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(CalendarOverride)) == 5
+        assert db.session.scalar(select(func.count()).select_from(CalendarOverride)) == 6
 
 
 def test_back_office_overrides_recompute_running_deadlines(app_config, tmp_path, world, app):
@@ -170,17 +172,18 @@ def test_back_office_overrides_recompute_running_deadlines(app_config, tmp_path,
         with csrf_app.app_context():
             return db.session.get(Milestone, running_id).due_on
 
+    assert running_due() == D(2027, 1, 18)  # provisional: 01-01 is a statutory holiday
     save("/admin/admin_calendar/new/", day="2027-01-04", is_workday="", note="临时调整")
-    assert running_due() == D(2027, 1, 18)
+    assert running_due() == D(2027, 1, 19)
     with csrf_app.app_context():
         assert db.session.get(Milestone, finished_id).due_on == finished_due
     # Back to a working day: the same row, so only its updated_at changes.
     save("/admin/admin_calendar/edit/?id=2027-01-04", day="2027-01-04", is_workday="y", note="恢复")
-    assert running_due() == D(2027, 1, 15)
-    save("/admin/admin_calendar/new/", day="2027-01-05", is_workday="")
     assert running_due() == D(2027, 1, 18)
+    save("/admin/admin_calendar/new/", day="2027-01-05", is_workday="")
+    assert running_due() == D(2027, 1, 19)
     save("/admin/admin_calendar/delete/?id=2027-01-05", id="2027-01-05")  # token from the list
-    assert running_due() == D(2027, 1, 15)
+    assert running_due() == D(2027, 1, 18)
 
 
 def test_the_cached_calendar_notices_an_edited_override(db_session):

@@ -121,13 +121,14 @@ def hand(app, world):
         ended.ended_at = dt.datetime.now(dt.timezone.utc)
 
         m = {}
-        # Running: overdue (yesterday, 20 days ago), due soon (today, 5 working days ahead),
-        # on track (6 working days ahead); paused; pending and waived count nowhere.
+        # Running: overdue (yesterday, 20 days ago), due soon (today, 2 working days ahead: the
+        # SLA_WARNING_WORKDAYS window), on track (3 working days ahead); paused; pending and
+        # waived count nowhere.
         m["over_recent"] = factories.milestone(p1, "项目备案", due_on=today - dt.timedelta(days=1))
         m["over_old"] = factories.milestone(p2, "用地预审", due_on=today - dt.timedelta(days=20))
         m["due_today"] = factories.milestone(p1, "节能审查", due_on=today)
-        m["soon5"] = factories.milestone(p2, "建设用地规划许可证", due_on=cal.add_workdays(today, 5))
-        m["track6"] = factories.milestone(p1, "施工图审查", due_on=cal.add_workdays(today, 6))
+        m["soon2"] = factories.milestone(p2, "建设用地规划许可证", due_on=cal.add_workdays(today, 2))
+        m["track3"] = factories.milestone(p1, "施工图审查", due_on=cal.add_workdays(today, 3))
         m["paused"] = factories.milestone(p2, "消防设计审查", status="paused", remaining_workdays=3,
                                           accepted_on=today - dt.timedelta(days=10))
         factories.milestone(p1, "施工许可证")  # pending
@@ -240,8 +241,12 @@ def test_park_page_shows_the_computed_figures(app, client, hand):
     blockers = re.search(r'data-testid="blocker-list">(.*?)</ul>', page, re.S).group(1)
     assert blockers.count("<li") == 2 and "园区A的堵点" not in blockers
     assert blockers.index("土地指标未落实") < blockers.index(ESCAPED_SCRIPT)  # oldest first
-    due_week = re.search(r'data-testid="due-week-list">(.*?)</ul>', page, re.S).group(1)
-    assert "节能审查" in due_week and "项目备案" not in due_week  # due today; not the overdue one
+    due_soon = re.search(r'data-testid="due-soon-list">(.*?)</ul>', page, re.S).group(1)
+    # The list is the card's figure: due today and in 2 working days; not the overdue one,
+    # not the one 3 working days away.
+    assert "节能审查" in due_soon and "建设用地规划许可证" in due_soon
+    assert "项目备案" not in due_soon and "施工图审查" not in due_soon
+    assert due_soon.count("<li") == int(shown["due_soon"]) == 2
 
 
 def test_park_manager_lands_on_their_park(client, world):
@@ -732,19 +737,19 @@ def test_user_text_is_escaped_on_every_dashboard(app, client, hand):
 def test_states_partition_the_milestones_like_the_sla_rule(app, world, today, due, completed,
                                                            paused, period):
     """For any day (holidays and 调休 included) and due dates around it: overdue + due soon +
-    on track is every running milestone, each classified as crm.milestones.sla.state with a
-    5-working-day warning; met/missed count completions in (today - period, today]; the
+    on track is every running milestone, each classified as crm.milestones.sla.state with the
+    SLA_WARNING_WORKDAYS warning; met/missed count completions in (today - period, today]; the
     drill-down conditions count the same."""
     from collections import Counter
 
     from sqlalchemy import delete
 
     from crm.dashboard.queries import lists
-    from crm.dashboard.queries.figures import DUE_SOON_WORKDAYS, Slice, compute
+    from crm.dashboard.queries.figures import Slice, compute
     from crm.extensions import db
     from crm.milestones import sla
     from crm.milestones.models import Milestone
-    from crm.milestones.queries import work_calendar
+    from crm.milestones.queries import warning_workdays, work_calendar
 
     with app.app_context():
         cal = work_calendar()
@@ -762,7 +767,7 @@ def test_states_partition_the_milestones_like_the_sla_rule(app, world, today, du
         db.session.flush()
         f = compute(Slice(park_id=a_id, period_days=period), today, cal)[a_id]
         states = Counter(sla.state(sla.MilestoneFacts("running", today + dt.timedelta(days=o)),
-                                   today, cal, warning_workdays=DUE_SOON_WORKDAYS) for o in due)
+                                   today, cal, warning_workdays=warning_workdays()) for o in due)
         assert (f.overdue, f.due_soon, f.on_track, f.paused) == (
             states["overdue"], states["due_soon"], states["on_track"], paused)
         assert f.overdue + f.due_soon + f.on_track == len(due)

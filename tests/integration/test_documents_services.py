@@ -395,7 +395,11 @@ def test_summary_figures_add_up(ctx, app):
         ("南通经济技术开发区", 1, 0), ("海安经济技术开发区", 0, 1)]
     assert [r.item_name for r in city.overdue] == ["用地预审", "规划许可"]  # most overdue first
     assert city.overdue[0].owner_name == "李代办"  # the lead agent chases it
-    assert [r.days_overdue for r in city.overdue] == [31, 12]  # calendar days to 2026-06-01
+    # Working days late, as on the dashboards: 2026-05-01 (劳动节) and 2026-05-20 to 06-01.
+    calendar = work_calendar()
+    assert [r.workdays_overdue for r in city.overdue] == [
+        calendar.workdays_between(dt.date(2026, 5, 1), day),
+        calendar.workdays_between(dt.date(2026, 5, 20), day)] == [20, 8]
     assert [b.text for b in city.blockers] == ['<font color="red">土地指标</font>']
     assert city.scope_label == "全市"
     park = gather.summary(world.park_b.id, dt.date(2026, 1, 1), day, today=day,

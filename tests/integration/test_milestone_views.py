@@ -80,6 +80,28 @@ def test_timeline_shows_states_dates_owner_and_actions(client, world, plan):
     assert 'data-action="start"' in _item(html, plan["pending"])
 
 
+def _version(client, url: str) -> str:
+    """The version a person's form carries (as the browser would send it back)."""
+    return re.search(r'name="version" type="hidden" value="(\d+)"',
+                     client.get(url).get_data(as_text=True)).group(1)
+
+
+def test_a_form_without_its_version_changes_nothing(app, client, world, plan):
+    from crm.extensions import db
+    from crm.milestones.models import Milestone
+
+    login(client, "agent_a")
+    url = f"/projects/{plan['project']}/milestones/{plan['pending']}/start"
+    for version in (None, "", "1.5", "NaN", "<script>"):
+        data = {"accepted_on": plan["today"].isoformat()}
+        if version is not None:
+            data["version"] = version
+        response = client.post(url, data=data)
+        assert response.status_code == 409 and 'data-testid="stale"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Milestone, plan["pending"]).status == "pending"
+
+
 def test_leaders_see_the_timeline_without_actions_and_cannot_post(client, world, plan):
     login(client, "leader")
     html = _page(client, plan["project"])
@@ -98,7 +120,7 @@ def test_managers_may_reopen_agents_may_not(client, world, plan):
     client.post("/logout")
     login(client, "manager_a")
     assert 'data-action="reopen"' in _item(_page(client, plan["project"]), plan["done"])
-    response = client.post(url, data={"reason": "批文有误，重新办理"})
+    response = client.post(url, data={"reason": "批文有误，重新办理", "version": _version(client, url)})
     assert response.status_code == 302
 
 
@@ -137,10 +159,12 @@ def test_actions_save_and_errors_appear_next_to_the_field(app, client, world, pl
         assert m.status == "running" and m.due_on > plan["today"]
     # Unknown pause reason and a resume that is not possible: messages next to their fields.
     pause = f"/projects/{plan['project']}/milestones/{plan['running']}/pause"
-    response = client.post(pause, data={"paused_on": plan["today"].isoformat(), "reason_code": "nap"})
+    response = client.post(pause, data={"paused_on": plan["today"].isoformat(), "reason_code": "nap",
+                                        "version": _version(client, pause)})
     assert response.status_code == 422 and "is-invalid" in response.get_data(as_text=True)
-    resume = client.post(f"/projects/{plan['project']}/milestones/{plan['running']}/resume",
-                         data={"resumed_on": plan["today"].isoformat()})
+    resume_url = f"/projects/{plan['project']}/milestones/{plan['running']}/resume"
+    resume = client.post(resume_url, data={"resumed_on": plan["today"].isoformat(),
+                                           "version": _version(client, pause)})
     assert resume.status_code == 409
     assert "只有已暂停计时的节点才能恢复计时" in resume.get_data(as_text=True)
 
@@ -155,7 +179,8 @@ def test_a_stale_form_says_reload_and_loses_nothing(app, client, world, plan):
     seen = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
     # Someone else stops the clock meanwhile.
     assert client.post(f"{base}/pause", data={"paused_on": plan["today"].isoformat(),
-                                               "reason_code": "testing"}).status_code == 302
+                                               "reason_code": "testing",
+                                               "version": seen}).status_code == 302
     response = client.post(f"{base}/waive", data={"reason": "不需要", "version": seen})
     assert response.status_code == 409
     assert 'data-testid="stale"' in response.get_data(as_text=True)
@@ -166,8 +191,8 @@ def test_a_stale_form_says_reload_and_loses_nothing(app, client, world, plan):
 
 def test_user_text_is_escaped(client, world, plan):
     login(client, "agent_a")
-    client.post(f"/projects/{plan['project']}/milestones/{plan['pending']}/waive",
-                data={"reason": "<script>alert(1)</script>"})
+    url = f"/projects/{plan['project']}/milestones/{plan['pending']}/waive"
+    client.post(url, data={"reason": "<script>alert(1)</script>", "version": _version(client, url)})
     html = _page(client, plan["project"])
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

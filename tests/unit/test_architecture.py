@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CRM = ROOT / "crm"
 
-FOUNDATION = {"crm.config", "crm.extensions", "crm.db", "crm.errors", "crm.transaction",
+FOUNDATION = {"crm.config", "crm.extensions", "crm.db", "crm.errors", "crm.transaction", "crm.formfields",
               "crm.queue", "crm.signals", "crm.i18n", "crm.labels", "crm.security",
               "crm.spreadsheets"}
 PURE = {"crm.milestones.calendar", "crm.milestones.sla", "crm.agents.assignment",

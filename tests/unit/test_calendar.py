@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import chinese_calendar
 import pytest
 from hypothesis import given, strategies as st
 
@@ -84,3 +85,50 @@ def test_out_of_window_dates_are_refused_clearly():
 
     with pytest.raises(OutOfRange):
         CAL.is_workday(D(1999, 12, 31))
+
+
+# -- provisional years: the statutory holidays are known in advance -------------------------
+
+@pytest.mark.parametrize("day,what", [
+    (D(2027, 1, 1), "元旦"),
+    (D(2027, 2, 5), "除夕"), (D(2027, 2, 6), "初一"), (D(2027, 2, 7), "初二"),
+    (D(2027, 2, 8), "初三"),
+    (D(2027, 4, 5), "清明"),
+    (D(2027, 5, 1), "劳动节"), (D(2027, 5, 2), "劳动节"),
+    (D(2027, 6, 9), "端午"),
+    (D(2027, 9, 15), "中秋"),
+    (D(2027, 10, 1), "国庆"), (D(2027, 10, 2), "国庆"), (D(2027, 10, 3), "国庆"),
+])
+def test_a_provisional_year_keeps_the_statutory_holidays(day, what):
+    assert 2027 not in official_years(), "2027's notice is bundled now: pick a later year"
+    assert not CAL.is_workday(day), what
+    assert CAL.is_provisional(day)
+
+
+def test_the_prediction_agrees_with_the_published_notices():
+    """For years whose notice is bundled, every predicted holiday is a day off in it."""
+    from crm.milestones.calendar import statutory_holidays
+
+    for year in (2025, 2026):  # the years under the law as amended in 2024
+        published = {d for d in chinese_calendar.holidays if d.year == year}
+        assert statutory_holidays(year) <= published, year
+
+
+@given(st.integers(max(official_years()) + 1, 2099))
+def test_every_provisional_year_has_its_thirteen_holidays(year):
+    from crm.milestones.calendar import statutory_holidays
+
+    days = statutory_holidays(year)
+    # 13 days: 1 + 4 + 1 + 2 + 1 + 1 + 3 (12 when 中秋 falls on a day of 国庆)
+    assert len(days) in (12, 13) and all(d.year == year for d in days)
+    assert all(not CAL.is_workday(d) for d in days if d.year == year)
+    # Weekdays that are no holiday stay working days (no make-up days are invented).
+    monday = next(D(year, 3, 1) + dt.timedelta(days=i) for i in range(7)
+                  if (D(year, 3, 1) + dt.timedelta(days=i)).weekday() == 0)
+    assert CAL.is_workday(monday)
+
+
+def test_a_provisional_deadline_skips_new_years_day():
+    start = D(2026, 12, 30)  # Wednesday
+    assert CAL.add_workdays(start, 1) == D(2026, 12, 31)
+    assert CAL.add_workdays(start, 2) == D(2027, 1, 4)  # not Friday 2027-01-01 (元旦)

@@ -7,11 +7,10 @@ import datetime as dt
 
 import pytest
 
-from crm.dashboard.queries.figures import (
-    ParkFigures, StageDays, due_soon_bounds, period_start, trend_months,
-)
+from crm.dashboard.queries.figures import ParkFigures, StageDays, trend_months
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
+from crm.milestones.queries import due_soon_before, period_start
 
 
 @pytest.fixture(scope="module")
@@ -22,19 +21,21 @@ def calendar():
 def test_due_soon_window_skips_the_national_day_holiday(calendar):
     # 2025: 1-8 October off, Saturday 11 October an adjusted working day (调休上班).
     today = dt.date(2025, 9, 30)
-    start, end = due_soon_bounds(today, calendar)
-    assert (start, end) == (today, dt.date(2025, 10, 15))
+    end = due_soon_before(today, calendar, 5)
+    assert end == dt.date(2025, 10, 15)
     # Due 14 October: 5 working days left (9, 10, 11, 13, 14): due soon; the 15th: on track.
     assert sla.remaining_workdays(dt.date(2025, 10, 14), today, calendar) == 5
     assert sla.state(sla.MilestoneFacts("running", dt.date(2025, 10, 14)), today, calendar,
                      warning_workdays=5) == "due_soon"
     assert sla.state(sla.MilestoneFacts("running", end), today, calendar,
                      warning_workdays=5) == "on_track"
+    # The default window (2 working days): due 10 October is due soon, the 11th is not.
+    assert due_soon_before(today, calendar, sla.DEFAULT_WARNING_WORKDAYS) == dt.date(2025, 10, 11)
 
 
 def test_due_soon_window_from_a_weekend_day(calendar):
     saturday = dt.date(2024, 6, 1)
-    assert due_soon_bounds(saturday, calendar) == (saturday, dt.date(2024, 6, 11))  # 10 June: 端午
+    assert due_soon_before(saturday, calendar, 5) == dt.date(2024, 6, 11)  # 10 June: 端午
 
 
 def test_trend_covers_twelve_months_across_the_new_year():

@@ -163,7 +163,7 @@ def test_summary_keeps_the_ranking_of_the_overdue_list():
     section = text[text.index("四、逾期节点"):text.index("五、未解决堵点")]
     positions = [section.index(f"{n}{r.project_name}") for n, r in enumerate(rows, start=1)]
     assert positions == sorted(positions)
-    assert [r.days_overdue for r in rows] == sorted((r.days_overdue for r in rows),
+    assert [r.workdays_overdue for r in rows] == sorted((r.workdays_overdue for r in rows),
                                                         reverse=True)
 
 

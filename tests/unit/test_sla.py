@@ -42,15 +42,19 @@ def test_2026_spring_festival():
 
 def test_deadline_crossing_2026_into_unpublished_2027_is_provisional_then_settles():
     assert max(official_years()) == 2026, "chinesecalendar now covers 2027: update this test"
-    # 2026-12-20 (Sunday) + 20 working days: Dec 21-31 (9), then 2027 counted Monday-Friday.
+    # 2026-12-20 (Sunday) + 20 working days: Dec 21-31 (9), then 2027 counted Monday-Friday
+    # without the statutory holidays (2027-01-01, 元旦, is not counted).
     due = sla.due_date(D(2026, 12, 20), 20, W, [], CAL)
-    assert due == D(2027, 1, 15)
+    assert due == D(2027, 1, 18)
     facts = sla.schedule(D(2026, 12, 20), 20, W, [], CAL)
     assert facts.due_on == due and facts.provisional
-    # With 2027's New Year's Day loaded as a day off and the year published: one day later.
+    # Once 2027's notice is loaded, the same date, no longer provisional.
     loaded = WorkCalendar({D(2027, 1, 1): False}, published_years=[2027])
     facts = sla.schedule(D(2026, 12, 20), 20, W, [], loaded)
     assert facts.due_on == D(2027, 1, 18) and not facts.provisional
+    # A make-up Saturday (调休) is only known from the notice: then the date comes earlier.
+    makeup = WorkCalendar({D(2027, 1, 9): True}, published_years=[2027])
+    assert sla.due_date(D(2026, 12, 20), 20, W, [], makeup) == D(2027, 1, 15)
     # A deadline wholly inside 2026 is not provisional.
     assert not sla.schedule(D(2026, 3, 2), 20, W, [], CAL).provisional
 
@@ -248,3 +252,26 @@ def _walked(accepted, limit, unit, pauses, cal):
 def test_due_date_matches_a_day_by_day_walk(m, overrides):
     cal = WorkCalendar(overrides)
     assert sla.due_date(*m, cal) == _walked(*m, cal)
+
+
+# -- how late -----------------------------------------------------------------------------------
+
+@given(st.sampled_from(["pending", "running", "paused", "done", "waived"]),
+       st.sampled_from([None, "met", "missed"]),
+       st.dates(D(2025, 1, 1), D(2026, 12, 31)), st.integers(-30, 30), st.integers(-30, 30))
+def test_only_running_overdue_and_missed_milestones_are_late(status, outcome, due, done_after, today_after):
+    completed = due + dt.timedelta(days=done_after) if status == "done" else None
+    today = due + dt.timedelta(days=today_after)
+    if status == "done":
+        outcome = sla.outcome(completed, due)
+    late = sla.workdays_late(status, outcome, due, completed, today, CAL)
+    state = sla.state(sla.MilestoneFacts(status, due, completed), today, CAL)
+    assert (late is not None) == (state in ("overdue", "missed"))
+    if state == "overdue":
+        assert late == CAL.workdays_between(due, today)  # to today
+    if state == "missed":
+        assert late == CAL.workdays_between(due, completed)  # to the completion, not today
+
+
+def test_a_met_milestone_is_never_late_however_long_ago_it_was_due():
+    assert sla.workdays_late("done", "met", D(2025, 11, 13), D(2025, 11, 11), D(2026, 12, 4), CAL) is None

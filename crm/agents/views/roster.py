@@ -260,7 +260,11 @@ def unassigned_auto(park_id: int):
     park = _park(park_id, Action.ASSIGN)
     if not ActionForm().validate_on_submit():
         abort(400)
-    projects = queries.unassigned_projects(park.id, parse_id(request.form.get("project_id")))
+    raw = request.form.get("project_id")
+    project_id = parse_id(raw)
+    if raw and project_id is None:
+        abort(404)  # names no project: never "all of them"
+    projects = queries.unassigned_projects(park.id, project_id)
     try:
         with transaction():
             results = auto_assign_many(projects, current_user.id)

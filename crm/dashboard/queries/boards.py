@@ -78,8 +78,8 @@ def list_rows() -> int:
 @dataclass
 class ParkDashboard:
     figures: ParkFigures
-    overdue: list  # (MilestoneRow, working days overdue)
-    due_this_week: list[lists.MilestoneRow]
+    overdue: list[lists.MilestoneRow]
+    due_soon: list[lists.MilestoneRow]
     blockers: list[lists.LogRow]
     workload: list
     activity: list[lists.LogRow]
@@ -97,15 +97,15 @@ def park_dashboard(park_id: int, filters: Filters, today: dt.date,
     def state(name):
         return lists.milestone_state_condition(name, today, calendar, filters.period) & in_park
 
-    overdue = [(row, calendar.workdays_between(row.due_on, today))
-               for row in lists.milestones(state("overdue"), "overdue", limit=rows, slice_=slice_)]
-    due_week = lists.milestones(state("due_this_week"), "due_this_week", limit=rows,
-                                slice_=slice_)
+    overdue = lists.milestones(state("overdue"), "overdue", today=today, calendar=calendar,
+                               limit=rows, slice_=slice_)
+    due_soon = lists.milestones(state("due_soon"), "due_soon", today=today, calendar=calendar,
+                                limit=rows, slice_=slice_)
     logs_in_park = ProgressLog.park_id == park_id
     blockers = lists.open_blockers(logs_in_park, limit=rows, slice_=slice_)
     activity = lists.recent_activity(logs_in_park, limit=rows, slice_=slice_)
     staff = busiest(today, park_id=park_id, limit=rows)
-    return ParkDashboard(figures, overdue, due_week, blockers, staff, activity,
+    return ParkDashboard(figures, overdue, due_soon, blockers, staff, activity,
                          trend_months(today))
 
 
@@ -128,8 +128,8 @@ def city_lists(park_condition, today: dt.date, calendar: WorkCalendar) -> dict:
     overdue_condition = (lists.milestone_state_condition("overdue", today, calendar,
                                                          DEFAULT_PERIOD)
                          & park_condition(Milestone.park_id))
-    overdue = [(row, calendar.workdays_between(row.due_on, today))
-               for row in lists.milestones(overdue_condition, "overdue", limit=rows)]
+    overdue = lists.milestones(overdue_condition, "overdue", today=today, calendar=calendar,
+                               limit=rows)
     blockers = lists.open_blockers(park_condition(ProgressLog.park_id), limit=rows)
     return {"overdue": overdue, "blockers": blockers}
 
@@ -202,9 +202,10 @@ def staff_home(user, project_condition, today: dt.date, calendar: WorkCalendar) 
     def state(name):
         return lists.milestone_state_condition(name, today, calendar, DEFAULT_PERIOD) & mine
 
-    overdue = [(row, calendar.workdays_between(row.due_on, today))
-               for row in lists.milestones(state("overdue"), "overdue", limit=rows)]
-    due_soon = lists.milestones(state("due_soon"), "due_soon", limit=rows)
+    overdue = lists.milestones(state("overdue"), "overdue", today=today, calendar=calendar,
+                               limit=rows)
+    due_soon = lists.milestones(state("due_soon"), "due_soon", today=today, calendar=calendar,
+                                limit=rows)
     counts = {name: lists.count(Milestone, state(name)) for name in ("overdue", "due_soon")}
     my_logs = project_condition(ProgressLog.project_id, ProgressLog.park_id)
     blockers = lists.open_blockers(my_logs, limit=rows)

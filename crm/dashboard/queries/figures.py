@@ -5,6 +5,11 @@ live) and every park's figures at once (the rollups behind the leadership dashbo
 fixed number of queries whatever the data size; no Python loop over rows, except over the
 few distinct (acceptance date, limit) pairs of calendar-day limits, which are converted into
 working days with the calendar's precomputed ordinals.
+
+Each figure counts with the one definition of what it counts: milestone states from
+``milestones.queries.state_condition`` (the SQL side of ``sla.state``, with the one due-soon
+setting), ``Project.in_service``, ``ProgressLog.is_open_blocker``,
+``agents.queries.unassigned_condition``.
 """
 
 from __future__ import annotations
@@ -21,12 +26,10 @@ from crm.i18n import local_day_start
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus
-from crm.milestones.queries import due_soon_before, finished_condition
-from crm.projects.models import ProgressLog, Project, ProjectStatus
-from crm.projects.queries import open_blocker_condition
+from crm.milestones.queries import finished_condition, state_condition
+from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
+from crm.projects.queries import in_service_condition, open_blocker_condition
 
-# "Due soon" on the dashboards: at most this many working days left.
-DUE_SOON_WORKDAYS = 5
 PERIODS = (30, 90, 180, 365)
 DEFAULT_PERIOD = 90
 TREND_MONTHS = 12
@@ -87,8 +90,9 @@ class StageDays:
 
 @dataclass
 class ParkFigures:
-    active_projects: int = 0
-    investment: int = 0  # 万元, active projects
+    active_projects: int = 0  # in service (在办): active, not yet approved
+    investment: int = 0  # 万元, of the projects in service
+    approved_projects: int = 0  # active projects through their approvals (审批完成)
     new_this_month: int = 0
     stages: dict[str, list[int]] = field(default_factory=dict)  # stage -> [count, investment]
     overdue: int = 0
@@ -122,7 +126,8 @@ class ParkFigures:
 
     def add(self, other: "ParkFigures") -> None:
         """Add another park's figures (the city's figures are the sum of its parks')."""
-        for name in ("active_projects", "investment", "new_this_month", "overdue", "due_soon",
+        for name in ("active_projects", "investment", "approved_projects", "new_this_month",
+                     "overdue", "due_soon",
                      "on_track", "paused", "met", "missed", "workdays_saved", "open_blockers",
                      "unassigned"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -151,15 +156,6 @@ def trend_months(today: dt.date, count: int = TREND_MONTHS) -> list[str]:
     return months[::-1]
 
 
-def period_start(today: dt.date, period_days: int) -> dt.date:
-    return today - dt.timedelta(days=period_days)
-
-
-def due_soon_bounds(today: dt.date, calendar: WorkCalendar) -> tuple[dt.date, dt.date]:
-    """Running milestones due in [today, end) have at most DUE_SOON_WORKDAYS working days left."""
-    return today, due_soon_before(today, calendar, DUE_SOON_WORKDAYS)
-
-
 def compute(slice_: Slice, today: dt.date, calendar: WorkCalendar) -> dict[int, ParkFigures]:
     """Figures per park for the slice (one park, or all of them): nine queries."""
     figures: dict[int, ParkFigures] = defaultdict(ParkFigures)
@@ -173,33 +169,39 @@ def compute(slice_: Slice, today: dt.date, calendar: WorkCalendar) -> dict[int, 
 
 def _projects(figures, slice_: Slice, today: dt.date) -> None:
     active = Project.status == ProjectStatus.ACTIVE.value
+    in_service = in_service_condition()
     month_start = local_day_start(today.replace(day=1))
     query = (
         select(Project.park_id, Project.stage, func.count().filter(active),
                func.coalesce(func.sum(Project.investment).filter(active), 0),
+               func.count().filter(in_service),
+               func.coalesce(func.sum(Project.investment).filter(in_service), 0),
                func.count().filter(Project.created_at >= month_start))
         .where(*slice_.project_conditions())
         .group_by(Project.park_id, Project.stage)
     )
     if slice_.park_id is not None:
         query = query.where(Project.park_id == slice_.park_id)
-    for park_id, stage, count, investment, new in db.session.execute(query):
+    for park_id, stage, count, investment, serving, serving_investment, new in db.session.execute(query):
         f = figures[park_id]
         f.stages[stage] = [count, int(investment)]
-        f.active_projects += count
-        f.investment += int(investment)
+        f.active_projects += serving
+        f.investment += int(serving_investment)
+        if stage == Stage.APPROVED.value:
+            f.approved_projects += count
         f.new_this_month += new
 
 
 def _running(figures, slice_: Slice, today: dt.date, calendar: WorkCalendar) -> None:
-    _, soon_end = due_soon_bounds(today, calendar)
-    running = Milestone.status == RUNNING
+    def state(name):
+        return state_condition(name, today, calendar)
+
     query = slice_.rows(
         select(Milestone.park_id,
-               func.count().filter(running, Milestone.due_on < today),
-               func.count().filter(running, Milestone.due_on >= today, Milestone.due_on < soon_end),
-               func.count().filter(running, Milestone.due_on >= soon_end),
-               func.count().filter(Milestone.status == PAUSED))
+               func.count().filter(state("overdue")),
+               func.count().filter(state("due_soon")),
+               func.count().filter(state("on_track")),
+               func.count().filter(state("paused")))
         .where(Milestone.status.in_((RUNNING, PAUSED)))
         .group_by(Milestone.park_id),
         Milestone.park_id, Milestone.project_id)
@@ -214,8 +216,10 @@ def _finished(figures, slice_: Slice, today: dt.date, calendar: WorkCalendar) ->
     measured = and_(Milestone.workdays_used.is_not(None), Milestone.accepted_on.is_not(None))
     query = slice_.rows(
         select(Milestone.park_id, Milestone.stage,
-               func.count().filter(Milestone.outcome == "met"),
-               func.count().filter(Milestone.outcome == "missed"),
+               func.count().filter(state_condition("met", today, calendar,
+                                                   period_days=slice_.period_days)),
+               func.count().filter(state_condition("missed", today, calendar,
+                                                   period_days=slice_.period_days)),
                func.count().filter(measured),
                func.coalesce(func.sum(Milestone.workdays_used).filter(measured), 0),
                func.coalesce(func.sum(Milestone.limit_value).filter(

@@ -15,11 +15,12 @@ from sqlalchemy.orm import aliased
 
 from crm.agents.models import Assignment, AssignmentRole, Staff
 from crm.auth.models import User
-from crm.dashboard.queries.figures import DUE_SOON_WORKDAYS, Slice
+from crm.dashboard.queries.figures import Slice
 from crm.extensions import db
+from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone
-from crm.milestones.queries import STATES as MILESTONE_STATES
+from crm.milestones.queries import STATES as MILESTONE_STATES  # noqa: F401  (the drill-downs' tabs)
 from crm.milestones.queries import state_condition
 from crm.parks.models import Park
 from crm.projects.models import ProgressLog, Project
@@ -41,6 +42,7 @@ class MilestoneRow(NamedTuple):
     statutory_value: int | None
     statutory_unit: str
     responsible: str | None  # the milestone's owner, else the project's lead agent
+    late: int | None = None  # working days past due (sla.workdays_late): overdue or missed
 
 
 class LogRow(NamedTuple):
@@ -57,10 +59,8 @@ class LogRow(NamedTuple):
 
 def milestone_state_condition(state: str, today: dt.date, calendar: WorkCalendar,
                               period_days: int):
-    """The milestones in ``state`` (milestones.queries.state_condition) with the dashboards'
-    due-soon window."""
-    return state_condition(state, today, calendar, period_days=period_days,
-                           warning=DUE_SOON_WORKDAYS)
+    """The milestones in ``state``: milestones.queries.state_condition, the one definition."""
+    return state_condition(state, today, calendar, period_days=period_days)
 
 
 def _milestone_order(state: str):
@@ -71,10 +71,12 @@ def _milestone_order(state: str):
     return (Milestone.due_on, Milestone.id)
 
 
-def milestones(condition, state: str, *, limit: int, offset: int = 0,
-               slice_: Slice | None = None) -> list[MilestoneRow]:
+def milestones(condition, state: str, *, today: dt.date, calendar: WorkCalendar, limit: int,
+               offset: int = 0, slice_: Slice | None = None) -> list[MilestoneRow]:
     """Milestones matching ``condition`` (a state condition and the scope), most urgent first:
-    overdue by working days overdue (oldest due date first), finished newest first."""
+    overdue by working days overdue (oldest due date first), finished newest first; each with
+    how many working days it is late (``sla.workdays_late``: to today while running, to the
+    completion when missed, None when it is not late)."""
     owner = aliased(Staff)
     lead = aliased(Staff)
     query = (
@@ -94,7 +96,11 @@ def milestones(condition, state: str, *, limit: int, offset: int = 0,
     )
     if slice_ is not None:
         query = _sliced(query, slice_, Milestone.park_id)
-    return [MilestoneRow(*row) for row in db.session.execute(query)]
+    rows = []
+    for row in db.session.execute(query):
+        late = sla.workdays_late(row[6], row[7], row[8], row[9], today, calendar)
+        rows.append(MilestoneRow(*row, late=late))
+    return rows
 
 
 def count(model, condition, slice_: Slice | None = None) -> int:

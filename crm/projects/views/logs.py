@@ -106,8 +106,11 @@ def add_log():
     form = quick_log_form(formdata=request.form)
     next_url = request.form.get("next")
     next_url = next_url if is_safe_next(next_url) else None
-    if form.validate_on_submit():
-        project = _chosen_project(form)
+    valid = form.validate_on_submit()
+    project = _chosen_project(form) if valid else None
+    if valid and project is None:  # the blank choice ("—"), however it was written
+        form.project.errors = [*form.project.errors, _("Choose one of your projects.")]
+    elif valid:
         with transaction():
             _save(form, project, queries.open_blockers(project.id))
         if is_htmx():
@@ -115,7 +118,7 @@ def add_log():
                                    log_saved=_saved_message(project), log_next=next_url)
         flash(_saved_message(project), "success")
         return redirect(next_url or url_for("projects.detail", project_id=project.id))
-    if is_htmx():
+    if is_htmx():  # (htmx swaps 200 answers only: the form comes back with its messages)
         return render_template("projects/_log_form.html", log_form=form, log_next=next_url)
     return render_template("projects/log_new.html", log_form=form, log_next=next_url)
 

@@ -22,7 +22,10 @@
       tooltip: {trigger: "axis"},
       legend: spec.series.length > 1 ? {top: 0} : undefined,
       grid: {left: 40, right: 16, top: spec.series.length > 1 ? 32 : 16, bottom: 56},
-      xAxis: {type: "category", data: spec.categories, axisLabel: {rotate: spec.categories.length > 6 ? 40 : 0}},
+      // Every category is labelled (interval 0); few labels wrap, many are turned.
+      xAxis: {type: "category", data: spec.categories, axisLabel: spec.categories.length > 6
+        ? {interval: 0, rotate: 40}
+        : {interval: 0, width: 64, overflow: "break", lineHeight: 14}},
       yAxis: {type: "value", minInterval: 1},
       series: spec.series.map(function (s) {
         return {type: spec.kind === "line" ? "line" : "bar", name: s.name, data: s.data};
