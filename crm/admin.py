@@ -198,7 +198,7 @@ class ApprovalItemView(SecuredModelView):
         "committed_unit": _label_formatter("limit_unit", "committed_unit"),
         "applicability": _label_formatter("applicability", "applicability"),
     }
-    column_labels = {"name": _l("Name"), "stage": _l("Stage"), "department": _l("Department"),
+    column_labels = {"name": _l("Name"), "stage": _l("Stage"), "department": _l("Handling department"),
                      "statutory_limit": _l("Statutory limit"), "statutory_unit": _l("Unit"),
                      "committed_limit": _l("Committed limit"), "committed_unit": _l("Unit"),
                      "applicability": _l("Applies to"), "district": _l("District"),

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField
 
 _WHOLE = re.compile(r"^[+-]?[0-9]{1,100}$")
+DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 
 
 class WholeNumberField(IntegerField):
@@ -38,4 +39,4 @@ class DayField(DateField):
             self.data = dt.date.fromisoformat(valuelist[0].strip())
         except ValueError:
             self.data = None
-            raise ValueError(str(_l("Enter a date as YYYY-MM-DD."))) from None
+            raise ValueError(str(DATE_MESSAGE)) from None

@@ -3,7 +3,8 @@ has a ``translations`` folder (crm/<pkg>/translations), merged by Flask-Babel at
 
   python scripts/translations.py extract   # scan sources, add new strings to the .po files
   python scripts/translations.py compile   # .po -> .mo (build output, not committed)
-  python scripts/translations.py check     # list strings without a Chinese translation
+  python scripts/translations.py check     # list strings without a Chinese translation, and
+                                           # strings translated differently in two catalogs
   python scripts/translations.py fill < F  # F: lines "English<TAB>中文"; fills empty msgstrs
                                            # (a plural by its singular English text)
 
@@ -59,19 +60,31 @@ def _po_path(folder: Path, locale: str) -> Path:
     return folder / locale / "LC_MESSAGES" / "messages.po"
 
 
-def _known_translations() -> dict:
-    """Every translation in any catalog, by message id: a string that moves from one package
-    to another keeps its Chinese."""
-    known = {}
+def _existing_catalogs():
+    """(locale, path, catalog) of every .po file there is."""
     for folder in catalogs():
         for locale in LOCALES:
             path = _po_path(folder, locale)
             if path.exists():
                 with path.open("rb") as fh:
-                    for message in read_po(fh, locale=locale):
-                        if message.id and message.string and (
-                                not isinstance(message.string, tuple) or all(message.string)):
-                            known.setdefault(message.id, message.string)
+                    yield locale, path, read_po(fh, locale=locale)
+
+
+def _translated():
+    """(locale, catalog path, message) for every translated message of every catalog."""
+    for locale, path, catalog in _existing_catalogs():
+        for message in catalog:
+            if message.id and message.string and (
+                    not isinstance(message.string, tuple) or all(message.string)):
+                yield locale, path, message
+
+
+def _known_translations() -> dict:
+    """Every translation in any catalog, by message id: a string that moves from one package
+    to another keeps its Chinese."""
+    known = {}
+    for _locale, _path, message in _translated():
+        known.setdefault(message.id, message.string)
     return known
 
 
@@ -129,6 +142,21 @@ def untranslated() -> list[str]:
     return missing
 
 
+def conflicts() -> list[str]:
+    """Message ids translated differently in two catalogs.  Flask-Babel merges the catalogs
+    into one, so only one of the translations would ever show: give the meanings their own
+    English text instead."""
+    seen: dict = {}
+    for locale, path, message in _translated():
+        key = (locale, message.context,
+               message.id if isinstance(message.id, str) else message.id[0])
+        seen.setdefault(key, {}).setdefault(message.string, []).append(
+            str(path.relative_to(ROOT)))
+    return [f"{key[2]!r}: " + "; ".join(f"{text!r} in {', '.join(paths)}"
+                                        for text, paths in sorted(texts.items(), key=str))
+            for key, texts in sorted(seen.items(), key=str) if len(texts) > 1]
+
+
 def fill(lines) -> int:
     """Set the Chinese text of strings that have none, from "msgid<TAB>msgstr" lines."""
     pairs = {}
@@ -138,30 +166,24 @@ def fill(lines) -> int:
             english, chinese = line.split("\t", 1)
             pairs[english.replace("\\n", "\n")] = chinese.replace("\\n", "\n")
     filled = 0
-    for folder in catalogs():
-        for locale in LOCALES:
-            path = _po_path(folder, locale)
-            if not path.exists():
+    for _locale, path, catalog in _existing_catalogs():
+        changed = False
+        for message in catalog:
+            if not message.id:
                 continue
-            with path.open("rb") as fh:
-                catalog = read_po(fh, locale=locale)
-            changed = False
-            for message in catalog:
-                if not message.id:
-                    continue
-                if isinstance(message.id, str):
-                    if not message.string and message.id in pairs:
-                        message.string = pairs[message.id]
-                        changed = True
-                        filled += 1
-                elif not all(message.string or ()) and message.id[0] in pairs:
-                    # A plural (ngettext): Chinese has one form, keyed by the singular.
-                    message.string = (pairs[message.id[0]],) * catalog.num_plurals
+            if isinstance(message.id, str):
+                if not message.string and message.id in pairs:
+                    message.string = pairs[message.id]
                     changed = True
                     filled += 1
-            if changed:
-                with path.open("wb") as fh:
-                    write_po(fh, catalog, width=100, sort_output=True)
+            elif not all(message.string or ()) and message.id[0] in pairs:
+                # A plural (ngettext): Chinese has one form, keyed by the singular.
+                message.string = (pairs[message.id[0]],) * catalog.num_plurals
+                changed = True
+                filled += 1
+        if changed:
+            with path.open("wb") as fh:
+                write_po(fh, catalog, width=100, sort_output=True)
     print(f"{filled} strings filled")
     return filled
 
@@ -179,7 +201,10 @@ def main(argv: list[str]) -> int:
         for line in missing:
             print(line)
         print(f"{len(missing)} untranslated")
-        return 1 if missing else 0
+        clashes = conflicts()
+        for line in clashes:
+            print("translated differently:", line)
+        return 1 if missing or clashes else 0
     else:
         print(__doc__)
         return 2

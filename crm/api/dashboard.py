@@ -26,7 +26,8 @@ bp = Blueprint("api_dashboard", __name__, url_prefix="/api/v1/dashboard",
 
 class StageFigureSchema(Schema):
     stage = fields.String(required=True)
-    active_projects = fields.Integer(required=True)
+    active_projects = fields.Integer(required=True, metadata={
+        "description": "projects in service (active, not yet approved) at this stage"})
     investment = fields.Integer(required=True, metadata={"description": "万元"})
 
 
@@ -45,12 +46,18 @@ class MonthSchema(Schema):
 
 
 class FiguresSchema(Schema):
-    active_projects = fields.Integer(required=True)
-    investment = fields.Integer(required=True, metadata={"description": "active projects, 万元"})
+    active_projects = fields.Integer(required=True, metadata={
+        "description": "projects in service: active and not yet approved "
+                       "(the project list's status=in_service)"})
+    investment = fields.Integer(required=True,
+                                metadata={"description": "of the projects in service, 万元"})
+    approved_projects = fields.Integer(required=True, metadata={
+        "description": "active projects whose approvals are all done"})
     new_this_month = fields.Integer(required=True)
     milestones_overdue = fields.Integer(required=True)
     milestones_due_soon = fields.Integer(required=True,
-                                         metadata={"description": "within 5 working days"})
+                                         metadata={"description": "running, due within "
+                                                   "SLA_WARNING_WORKDAYS working days (default 2)"})
     milestones_on_track = fields.Integer(required=True)
     milestones_paused = fields.Integer(required=True)
     milestones_met = fields.Integer(required=True, metadata={"description": "in the period"})
@@ -94,6 +101,7 @@ class ParkArgsSchema(Schema):
 def figures_payload(f: ParkFigures, months: list[str]) -> dict:
     return {
         "active_projects": f.active_projects, "investment": f.investment,
+        "approved_projects": f.approved_projects,
         "new_this_month": f.new_this_month, "milestones_overdue": f.overdue,
         "milestones_due_soon": f.due_soon, "milestones_on_track": f.on_track,
         "milestones_paused": f.paused, "milestones_met": f.met, "milestones_missed": f.missed,

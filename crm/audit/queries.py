@@ -59,10 +59,10 @@ FIELDS: dict[str, object] = {
     "automatic": _l("Automatic"), "changed_at": _l("Changed at"), "kind": _l("Kind"),
     "happened_on": _l("Date"), "hours": _l("Hours"), "text": _l("Text"),
     "milestone_id": _l("Approval item"), "resolved_at": _l("Resolved at"),
-    "resolved_by_id": _l("Resolved by"), "resolution_note": _l("Resolution"),
+    "resolved_by_id": _l("Resolved by"), "resolution_note": _l("Resolution note"),
     "resolved_by_log_id": _l("Resolution entry"), "author_id": _l("Author"),
     "staff_id": _l("Staff"), "role": _l("Role"), "started_at": _l("Started"),
-    "ended_at": _l("Ended"), "handover_note": _l("Handover note"), "forced": _l("Over capacity"),
+    "ended_at": _l("Ended"), "handover_note": _l("Handover note"), "forced": _l("Assigned by exception"),
     "end_reason": _l("Reason for ending"), "assigned_by_id": _l("Assigned by"),
     "ended_by_id": _l("Ended by"), "accepted_on": _l("Accepted"), "due_on": _l("Due"),
     "completed_on": _l("Completed"), "outcome": _l("Outcome"), "waive_reason": _l("Reason for waiving"),
@@ -71,11 +71,22 @@ FIELDS: dict[str, object] = {
     "workdays_used": _l("Working days used"), "paused_on": _l("Paused on"),
     "resumed_on": _l("Resumed on"), "reason_code": _l("Pause reason"),
     "document_ref": _l("Document reference"), "note": _l("Note"), "required": _l("Required"),
+    "department": _l("Handling department"), "limit_value": _l("Committed limit"),
+    "limit_unit": _l("Unit of the committed limit"), "statutory_value": _l("Statutory limit"),
+    "statutory_unit": _l("Unit of the statutory limit"), "period_start": _l("Period from"),
+    "period_end": _l("Period to"), "order_number": _l("Order number"),
+    "doc_version": _l("Version"), "requested_by_id": _l("Requested by"),
+    "filename": _l("File name"), "error": _l("Error"),
 }
 
-# Bookkeeping that says nothing to a reader (the event already shows who and when).
+# Only the fields above are shown.  These are the columns left out on purpose: bookkeeping
+# that says nothing to a reader (the event already shows who and when) and internals (a
+# test checks every column of an audited record is in one list or the other).
 HIDDEN = {"id", "project_id", "log_id", "stage_changed_at", "created_by_id",
-          "changed_by_id", "notified_state", "due_provisional", "sequence"}
+          "changed_by_id", "notified_state", "due_provisional", "sequence", "created_at",
+          "updated_at", "version", "approval_item_id", "content_fingerprint", "request_key",
+          "requested_at", "finished_at", "enqueued_at", "attempts", "job_id", "size", "sha256",
+          "content"}
 
 # Stored codes shown as labels: field -> label group (status depends on the record type).
 CODE_GROUPS = {
@@ -84,14 +95,20 @@ CODE_GROUPS = {
     "role": "assignment_role", "reason_code": "pause_reason", "outcome": "sla_state",
     "limit_unit": "limit_unit", "statutory_unit": "limit_unit",
 }
-STATUS_GROUPS = {"projects": "project_status", "milestones": "milestone_status",
-                 "generated_documents": "document_status"}
+# Fields whose label group depends on the record type.
+ENTITY_CODE_GROUPS = {
+    ("projects", "status"): "project_status", ("milestones", "status"): "milestone_status",
+    ("generated_documents", "status"): "document_status",
+    ("generated_documents", "kind"): "document_kind",
+}
+# Actions whose note is a stored code rather than words.
+NOTE_GROUPS = {"milestone.pause": "pause_reason", "milestone.complete": "sla_state"}
 
 # Fields holding ids, and the table that names them.
 REFERENCES = {
     "park_id": "parks", "author_id": "users", "resolved_by_id": "users",
     "assigned_by_id": "users", "ended_by_id": "users", "staff_id": "staff",
-    "owner_staff_id": "staff", "milestone_id": "milestones",
+    "owner_staff_id": "staff", "milestone_id": "milestones", "requested_by_id": "users",
 }
 _NAME_QUERIES = {
     "parks": (Park.id, Park.name), "users": (User.id, User.display_name),
@@ -126,7 +143,7 @@ def show_value(entity: str, name: str, value, names: dict) -> str:
         return _("yes") if value else _("no")
     if name in REFERENCES:
         return names.get(REFERENCES[name], {}).get(value) or f"#{value}"
-    group = STATUS_GROUPS.get(entity) if name == "status" else CODE_GROUPS.get(name)
+    group = ENTITY_CODE_GROUPS.get((entity, name)) or CODE_GROUPS.get(name)
     if group:
         return label(group, value)
     if name == "investment":
@@ -164,10 +181,16 @@ def _lookups(events) -> dict[str, dict]:
     return names
 
 
+def _note(event: AuditEvent) -> str | None:
+    group = NOTE_GROUPS.get(event.action)
+    return label(group, event.note) if group and event.note else event.note
+
+
 def project_trail(project_id: int, limit: int = TRAIL_SIZE) -> list[TrailEntry]:
     """The latest events of a project, newest first, in words."""
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.project_id == project_id)
+        select(AuditEvent).where(AuditEvent.project_id == project_id,
+                                 AuditEvent.entity_type.in_(list(ENTITIES)))
         .options(joinedload(AuditEvent.user))
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
     ).all()
@@ -176,7 +199,7 @@ def project_trail(project_id: int, limit: int = TRAIL_SIZE) -> list[TrailEntry]:
     entries = []
     for event in events:
         shown = [(name, change) for name, change in (event.changes or {}).items()
-                 if name not in HIDDEN and isinstance(change, list) and len(change) == 2]
+                 if name in FIELDS and isinstance(change, list) and len(change) == 2]
         added = all(before is None for _, (before, _after) in shown)
         removed = not added and all(after is None for _, (_before, after) in shown)
         changes = []
@@ -193,5 +216,5 @@ def project_trail(project_id: int, limit: int = TRAIL_SIZE) -> list[TrailEntry]:
             who=event.user.display_name if event.user else None,
             record=str(ENTITIES.get(event.entity_type, event.entity_type)),
             action=str(actions.get(event.action, event.action)),
-            changes=changes, note=event.note))
+            changes=changes, note=_note(event)))
     return entries

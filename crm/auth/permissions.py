@@ -45,8 +45,9 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.ASSIGN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ROSTER_VIEW: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ROSTER_EDIT: {Role.ADMIN, Role.PARK_MANAGER},
-    Action.DOCUMENT_REQUEST: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
-                              Role.AGENT},
+    # Generating a new official version is for the people who serve or run the park; the
+    # leader (read-only) downloads what exists.
+    Action.DOCUMENT_REQUEST: _ALL_WRITERS,
     Action.DOCUMENT_DOWNLOAD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
                                Role.AGENT},
     Action.SUMMARY_REQUEST: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},

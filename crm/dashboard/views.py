@@ -168,10 +168,12 @@ def blockers():
 # -- chart data ------------------------------------------------------------------------------
 
 def stage_funnel(figures: ParkFigures) -> dict:
+    """Active projects (not on hold, not dropped) per stage: the last stage holds the approved
+    ones, which are not in service any more."""
     return {
         "kind": "funnel",
         "categories": [label("stage", s.value) for s in Stage],
-        "series": [{"name": _("Active projects"),
+        "series": [{"name": _("Projects"),
                     "data": [figures.stages.get(s.value, [0, 0])[0] for s in Stage]}],
     }
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from crm.db import parse_id
-from crm.formfields import WholeNumberField
+from crm.formfields import DATE_MESSAGE, DayField, WholeNumberField
 from crm.labels import choices
 from crm.milestones.services.lifecycle import MAX_LIMIT_DAYS, PLAN_STAGES, TEXT_LIMITS
-
-_DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 
 
 class VersionedForm(FlaskForm):
@@ -27,12 +25,12 @@ class VersionedForm(FlaskForm):
 
 
 class StartForm(VersionedForm):
-    accepted_on = DateField(_l("Accepted on"), validators=[InputRequired(_DATE_MESSAGE)],
+    accepted_on = DayField(_l("Accepted on"), validators=[InputRequired(DATE_MESSAGE)],
                             description=_l("The day the department accepted (受理) the application; it may be earlier than today."))
 
 
 class PauseForm(VersionedForm):
-    paused_on = DateField(_l("Clock stopped on"), validators=[InputRequired(_DATE_MESSAGE)])
+    paused_on = DayField(_l("Clock stopped on"), validators=[InputRequired(DATE_MESSAGE)])
     reason_code = SelectField(_l("Reason"), choices=[], validators=[InputRequired()])
     document_ref = StringField(_l("Document reference"), validators=[
         Optional(), Length(max=TEXT_LIMITS["document_ref"])],
@@ -45,11 +43,11 @@ class PauseForm(VersionedForm):
 
 
 class ResumeForm(VersionedForm):
-    resumed_on = DateField(_l("Clock restarted on"), validators=[InputRequired(_DATE_MESSAGE)])
+    resumed_on = DayField(_l("Clock restarted on"), validators=[InputRequired(DATE_MESSAGE)])
 
 
 class CompleteForm(VersionedForm):
-    completed_on = DateField(_l("Completed on"), validators=[InputRequired(_DATE_MESSAGE)],
+    completed_on = DayField(_l("Completed on"), validators=[InputRequired(DATE_MESSAGE)],
                              description=_l("The day the approval was issued (办结)."))
     approval_doc_no = StringField(_l("Approval document number"), validators=[
         Optional(), Length(max=TEXT_LIMITS["approval_doc_no"])])
@@ -67,7 +65,7 @@ class ReasonForm(VersionedForm):
 class CustomMilestoneForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(_l("Give the milestone a name.")),
                                                Length(max=TEXT_LIMITS["name"])])
-    department = StringField(_l("Department"), validators=[Optional(),
+    department = StringField(_l("Handling department"), validators=[Optional(),
                                                            Length(max=TEXT_LIMITS["department"])])
     stage = SelectField(_l("Stage"), choices=[])
     limit_value = WholeNumberField(_l("Committed limit"), validators=[

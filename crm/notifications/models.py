@@ -14,6 +14,8 @@ from crm.extensions import db
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at", "created_at"),)
+    # Messages the system writes about changes that are audited themselves: no audit rows.
+    __audited__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -34,6 +34,11 @@ SORTS = ("created", "name", "park", "stage", "investment", "due", "blockers")
 MAX_SEARCH = 100
 
 
+# The status filter's value for projects in service (在办): active and not yet approved.  The
+# dashboards' project counts link here, so the list shows what the figure counts.
+IN_SERVICE = "in_service"
+
+
 @dataclass
 class ProjectFilters:
     mine: bool = False
@@ -86,7 +91,7 @@ def parse_filters(args, *, user, park_ids: set[int], staff_ids) -> ProjectFilter
     park = pick("park", lambda v: parse_id(v) in park_ids)
     f.park = int(park) if park else None
     f.stage = pick("stage", lambda v: v in {s.value for s in Stage})
-    f.status = pick("status", lambda v: v in {s.value for s in ProjectStatus})
+    f.status = pick("status", lambda v: v == IN_SERVICE or v in {s.value for s in ProjectStatus})
     f.industry = pick("industry", lambda v: v in INDUSTRIES)
     f.sla = pick("sla", lambda v: v in SLA_FILTERS)
     staff = pick("staff", lambda v: parse_id(v) in staff_ids(f.park))
@@ -151,7 +156,9 @@ def filtered(user, f: ProjectFilters, conditions=()) -> Select:
         query = query.where(Project.park_id == f.park)
     if f.stage:
         query = query.where(Project.stage == f.stage)
-    if f.status:
+    if f.status == IN_SERVICE:
+        query = query.where(Project.in_service)
+    elif f.status:
         query = query.where(Project.status == f.status)
     if f.industry:
         query = query.where(Project.industry == f.industry)

@@ -67,7 +67,7 @@ SEE_ALL = frozenset({"admin", "leader"})
 ASSIGNED_ONLY = frozenset({"consultant", "agent"})
 
 ALL = frozenset(ROLES)
-WRITERS = ALL - {"leader"}  # log.create, milestone.update
+WRITERS = ALL - {"leader"}  # log.create, milestone.update, document.request
 MANAGE = frozenset({"admin", "park_manager"})  # project.create/status/stage, assign, roster.edit, milestone.reopen
 EDITORS = frozenset({"admin", "park_manager", "consultant"})  # project.edit
 LEADERSHIP = frozenset({"admin", "leader", "park_manager"})  # roster.view, summaries, park dashboard
@@ -236,7 +236,7 @@ MATRIX: list[Entry] = [
     E("GET", "/dashboard/blockers", LEADERSHIP, variant="city", override={"park_manager": {404}}),
 
     # -- documents -------------------------------------------------------------------------
-    E("POST", "/documents/service-orders/<int:project_id>", ALL, params=P),  # document.request
+    E("POST", "/documents/service-orders/<int:project_id>", WRITERS, params=P),  # document.request
     E("GET", "/documents/summaries", LEADERSHIP),  # summary.request
     E("POST", "/documents/summaries", LEADERSHIP, body={
         "scope": "@park", "start": "2025-01-01", "end": TODAY}),
@@ -283,7 +283,7 @@ MATRIX: list[Entry] = [
           ("complete", {"completed_on": TODAY}),
           ("waive", {"reason": "矩阵测试"}),
           ("reopen", {"reason": "矩阵测试"}))],
-    E("POST", "/api/v1/projects/<int:project_id>/service-orders", ALL, params=P),
+    E("POST", "/api/v1/projects/<int:project_id>/service-orders", WRITERS, params=P),
 
     # -- API: documents and dashboards -------------------------------------------------------
     E("POST", "/api/v1/summaries", LEADERSHIP, body={

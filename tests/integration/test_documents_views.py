@@ -171,15 +171,28 @@ def test_a_download_is_audited(app, client, world, inline):
     from crm.audit.models import AuditEvent
     from crm.extensions import db
 
-    login(client, "leader")
+    login(client, "agent_a")
     doc = make_order(app, client, world)
+    client.post("/logout")
+    login(client, "leader")
     client.get(f"/documents/{doc.id}/download")
     with app.app_context():
         events = db.session.execute(select(AuditEvent.action, AuditEvent.user_id).where(
             AuditEvent.entity_type == "generated_documents",
             AuditEvent.project_id == doc.project_id)).all()
-    leader = world.users["leader"].id
-    assert ("document.request", leader) in events and ("document.download", leader) in events
+    leader, agent = world.users["leader"].id, world.users["agent_a"].id
+    assert ("document.request", agent) in events and ("document.download", leader) in events
+
+
+def test_the_leader_downloads_service_orders_but_does_not_generate_them(app, client, world,
+                                                                          inline):
+    """Generating a new official version is for the people serving or running the park."""
+    login(client, "leader")
+    project_id = world.projects["a1"].id
+    page = client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert f'action="/documents/service-orders/{project_id}"' not in page
+    assert client.post(f"/documents/service-orders/{project_id}").status_code == 403
+    assert documents(app, project_id=project_id) == []
 
 
 # -- summaries ---------------------------------------------------------------------------------

@@ -78,6 +78,58 @@ def test_timeline_shows_states_dates_owner_and_actions(client, world, plan):
     assert 'data-testid="provisional"' in far and "（暂定）" in far
     assert 'title="暂定：' in far and 'data-testid="provisional-note"' in html
     assert 'data-action="start"' in _item(html, plan["pending"])
+    # Buttons name the action; the date labels name the date.
+    assert re.search(r'data-action="pause"[^>]*>暂停计时<', running)
+    assert re.search(r'data-action="complete"[^>]*>登记办结<', running)
+    assert re.search(r'data-action="start"[^>]*>登记受理<', _item(html, plan["pending"]))
+    assert re.search(r"受理日期\s", running) and re.search(r"到期日\s", running)
+    assert re.search(r"办结日期\s", done)
+
+
+def test_english_counts_agree_with_their_number(app, client, world, plan):
+    """"1 working day", never "1 working days" (ngettext), and the frozen count is in the
+    same words."""
+    from crm.extensions import db
+    from crm.milestones.models import Milestone
+
+    with app.app_context():
+        milestone = db.session.get(Milestone, plan["paused"])
+        milestone.remaining_workdays = 1
+        db.session.commit()
+    login(client, "agent_a")
+    client.post("/language", data={"lang": "en", "next": "/"})
+    paused = _item(_page(client, plan["project"]), plan["paused"])
+    assert "1 working day left" in paused and "working days left" not in paused
+    assert "Clock stopped once" in paused
+
+
+def test_the_change_history_speaks_words_not_internals(app, client, world, plan):
+    """Codes in notes are labels (pause reason, outcome), no internal column or record type
+    shows (notifications, user_id, params, limit_value), and every audited column is either
+    labelled or hidden on purpose."""
+    from crm.audit.models import AuditEvent
+    from crm.audit.queries import ENTITIES, FIELDS, HIDDEN
+    from crm.extensions import db
+    from crm.notifications.models import Notification
+
+    for table in ENTITIES:
+        columns = {c.name for c in db.metadata.tables[table].columns}
+        assert columns <= set(FIELDS) | HIDDEN, (table, columns - set(FIELDS) - HIDDEN)
+    with app.app_context():
+        db.session.add(Notification(user_id=world.users["agent_a"].id, kind="assigned",
+                                    params={"project": "x"}, project_id=plan["project"]))
+        db.session.add(AuditEvent(entity_type="notifications", entity_id=1, action="create",
+                                  project_id=plan["project"],
+                                  changes={"user_id": [None, 5], "params": [None, {"a": 1}]}))
+        db.session.commit()
+        assert db.session.query(AuditEvent).filter_by(entity_type="notifications").count() == 1
+    login(client, "manager_a")
+    html = _page(client, plan["project"])
+    trail = html[html.index('data-testid="audit-trail"'):]
+    assert "备注：补正材料" in trail and "备注：按期办结" in trail and "承诺时限单位：工作日" in trail
+    for raw in ("notifications", "user_id", "params", "milestone.", "limit_value",
+                "supplement", "备注: met", "version", "approval_item_id"):
+        assert raw not in trail, raw
 
 
 def _version(client, url: str) -> str:

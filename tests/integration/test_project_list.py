@@ -78,6 +78,7 @@ def test_managers_see_their_parks_without_a_my_projects_view(client, world, more
     ("status=on_hold", ["hold"]),
     ("industry=logistics", ["hold"]),
     ("stage=signed&status=active", ["a2", "pct"]),
+    ("status=in_service", ["a1", "a2", "chem", "pct"]),
     ("q=化工", ["chem"]),  # name and investor
     ("q=江苏化工有限", ["chem"]),  # investor only
     ("q=2411-320613-89-01", ["chem"]),  # project code
@@ -88,6 +89,24 @@ def test_filters_and_search(client, world, more, query, expected):
     keys = {**world.ids(), **more}
     login(client, "manager_a")
     assert sorted(listed(client, query)) == sorted(keys[k] for k in expected)
+
+
+def test_in_service_leaves_out_approved_projects_as_the_dashboards_do(app, client, world, more):
+    """The dashboards' "projects in service" figure links to status=in_service: active and
+    not yet approved; status=active still lists the approved ones."""
+    from crm.extensions import db
+
+    with app.app_context():
+        approved = factories.project(db.session.merge(world.park_a), "审批完成项目",
+                                     stage="approved").id
+        db.session.commit()
+    login(client, "manager_a")
+    serving = set(listed(client, "status=in_service"))
+    assert approved not in serving and world.projects["a1"].id in serving
+    assert approved in listed(client, "status=active")
+    page = client.get(f"/dashboard/parks/{world.park_a.id}").get_data(as_text=True)
+    link = re.search(r'<a[^>]*data-figure="active_projects"[^>]*>.*?</a>', page, re.S).group(0)
+    assert "status=in_service" in link and f">{len(serving)}<" in link
 
 
 def test_park_and_staff_filters(client, world, more):

@@ -153,7 +153,7 @@ def export_log(project_id: int):
 def log_sheet(project: Project, zone):
     """Headers, rows and widths of a project's progress log, oldest first."""
     headers = [_("Date"), _("Kind"), _("Approval item"), _("Hours"), _("What was done"),
-               _("Author"), _("Logged at"), _("Blocker status"), _("Resolution")]
+               _("Author"), _("Logged at"), _("Blocker status"), _("Resolution note")]
     widths = [12, 8, 24, 8, 60, 10, 18, 10, 40]
     statement = queries.log_export_statement(project.id)
     open_text, resolved_text = _("Open"), _("Resolved")

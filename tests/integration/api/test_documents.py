@@ -32,7 +32,7 @@ def test_service_order_request_status_and_download(app, api, world, redis_db):  
 
 
 @pytest.mark.parametrize("username,status", [
-    ("agent_a", 202), ("leader", 202), ("manager_b", 404), ("agent_b", 404)])
+    ("agent_a", 202), ("leader", 403), ("manager_b", 404), ("agent_b", 404)])
 def test_service_order_access(api, world, redis_db, username, status):  # noqa: F811
     response = api(username).post(f"/projects/{world.projects['a1'].id}/service-orders")
     assert response.status_code == status
