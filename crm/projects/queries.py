@@ -25,7 +25,7 @@ from crm.i18n import local_day_start
 from crm.milestones.models import Milestone, MilestoneStatus
 from crm.parks.models import Park
 from crm.projects.models import (
-    INDUSTRIES, LogAnnotation, LogKind, ProgressLog, Project, ProjectStatus, Stage,
+    INDUSTRIES, LogAnnotation, ProgressLog, Project, ProjectStatus, Stage,
 )
 
 FEED_PAGE = 30

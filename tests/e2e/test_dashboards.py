@@ -30,6 +30,27 @@ def test_park_manager_dashboard_draws_charts_and_drills_down(live_server, page):
     assert page.locator('[data-testid="milestone-rows"] tbody tr').count() == min(overdue, 50)
 
 
+def test_finished_milestones_carry_no_overdue_badge(live_server, page):
+    """按期办结 lists met milestones without a red badge; 超期办结 says how many working days
+    late each was, counted to its completion."""
+    log_in(page, live_server.url, "manager")
+    page.goto(f"{live_server.url}/dashboard/")
+    page.locator('a[data-figure="compliance"]').click()
+    page.wait_for_url(re.compile(r"/dashboard/milestones\?"))
+    page.get_by_role("link", name="按期办结", exact=True).click()
+    page.wait_for_url(re.compile(r"state=met"))
+    rows = page.locator('[data-testid="milestone-rows"] tbody tr')
+    assert rows.count() > 0 and rows.locator(".badge-state-met").count() == rows.count()
+    assert rows.locator(".badge-state-overdue").count() == 0
+    assert "超期" not in page.get_by_test_id("milestone-rows").inner_text()
+    page.get_by_role("link", name="超期办结", exact=True).click()
+    page.wait_for_url(re.compile(r"state=missed"))
+    rows = page.locator('[data-testid="milestone-rows"] tbody tr')
+    assert rows.count() > 0
+    for badge in rows.locator(".badge-state-overdue").all_inner_texts():
+        assert re.fullmatch(r"超期\d+个工作日|已超期", badge), badge
+
+
 def test_park_dashboard_filters_by_stage(live_server, page):
     log_in(page, live_server.url, "manager")
     page.goto(f"{live_server.url}/dashboard/")

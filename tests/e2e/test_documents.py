@@ -71,6 +71,8 @@ def test_leader_downloads_a_city_summary(live_server, page, worker, tmp_path):
     assert len(reader.pages) >= 2
     text = "".join(p.extract_text() for p in reader.pages).replace("\n", "")
     assert "重大项目代办服务汇总报告" in text and "全市" in text and "按时办结率" in text
+    # The overdue column says its unit, the dashboards' working days (not calendar days).
+    assert "逾期（工作日）" in text and "逾期天数" not in text
 
 
 def test_the_service_order_panel_fits_a_phone(live_server, phone_page, redis_db):
