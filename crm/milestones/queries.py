@@ -105,6 +105,14 @@ def due_soon_before(today: dt.date, calendar: WorkCalendar, warning: int | None 
     return calendar.add_workdays(today, warning + 1)
 
 
+def deadline_state(due_on: dt.date, today: dt.date, calendar: WorkCalendar,
+                   warning: int | None = None) -> str:
+    """The state of a running milestone due on ``due_on`` (``sla.state``): a project list's
+    "next deadline" badge."""
+    warning = warning_workdays() if warning is None else warning
+    return sla.state(sla.MilestoneFacts(RUNNING, due_on, None), today, calendar, warning)
+
+
 def period_start(today: dt.date, period_days: int) -> dt.date:
     """The day before the period of ``period_days`` days that ends today (not in it)."""
     return today - dt.timedelta(days=period_days)

@@ -21,7 +21,7 @@ from crm.db import parse_id
 from crm.errors import Conflict, DomainError, apply_to_form
 from crm.i18n import today
 from crm.labels import label
-from crm.milestones.queries import due_soon_before, projects_with_milestones, work_calendar
+from crm.milestones.queries import deadline_state, projects_with_milestones, work_calendar
 from crm.projects import queries, services
 from crm.projects.forms import StageForm, project_form, project_log_form
 from crm.projects.models import INDUSTRIES, LogKind, Project, ProjectStatus, Stage
@@ -94,7 +94,7 @@ def index():
                              _deadline_conditions(f, day, calendar))
     return render_template(
         "projects/list.html", f=f, result=result, parks=parks, staff=staff, today=day,
-        soon_before=due_soon_before(day, calendar), stages=list(Stage), statuses=list(ProjectStatus),
+        deadline_state=lambda due_on: deadline_state(due_on, day, calendar), stages=list(Stage), statuses=list(ProjectStatus),
         industries=INDUSTRIES, sla_filters=queries.SLA_FILTERS,
         cleared=list(dict.fromkeys(str(PARAMETERS[name]) for name in f.cleared)),
         log_form=quick_log_form() if f.mine and can(current_user, Action.LOG_CREATE) else None,
