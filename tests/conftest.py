@@ -9,6 +9,10 @@ Databases: SQLite by default; PostgreSQL when ``CRM_TEST_DB=postgresql`` (the UR
   truncated tables with the reference data seeded again.
 
 Redis: ``CRM_TEST_REDIS_URL`` (default redis://127.0.0.1:6379/15).
+
+Under pytest-xdist (``-n 2``) each worker has its own PostgreSQL database (the URL's name with
+``_gw0``, ``_gw1``... appended, created when missing) and its own Redis database (the URL's
+number minus the worker's index), so workers never truncate or flush each other's data.
 """
 
 from __future__ import annotations
@@ -26,8 +30,23 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_KIND = os.environ.get("CRM_TEST_DB", "sqlite")
-PG_URL = os.environ.get("CRM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... under pytest-xdist
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
+
+
+def _worker_redis(url: str) -> str:
+    base, _, number = url.rpartition("/")
+    if not WORKER or not number.isdigit():
+        return url
+    index = int(number) - WORKER_INDEX
+    if index < 0:
+        raise RuntimeError(f"{url}: too few Redis databases below it for worker {WORKER}")
+    return f"{base}/{index}"
+
+
+PG_BASE_URL = os.environ.get("CRM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = f"{PG_BASE_URL}_{WORKER}" if WORKER else PG_BASE_URL
+REDIS_URL = _worker_redis(os.environ.get("CRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -64,6 +83,8 @@ def database_template(tmp_path_factory):
     """A migrated database to start every test from; returns (kind, url or template path)."""
     instance = tmp_path_factory.mktemp("instance")
     if DB_KIND == "postgresql":
+        if WORKER:
+            _create_postgresql_database(PG_URL)
         app = _create_app(base_config(PG_URL, instance), instance)
         from crm.extensions import db
 
@@ -84,6 +105,23 @@ def database_template(tmp_path_factory):
     with app.app_context():
         db.engine.dispose()
     return ("sqlite", str(path))
+
+
+def _create_postgresql_database(url: str) -> None:
+    """Create the database of ``url`` unless it exists (a pytest-xdist worker's own)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": target.database})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        engine.dispose()
 
 
 def _reset_postgresql(app) -> None:
