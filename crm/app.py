@@ -76,6 +76,8 @@ PERIODIC_JOBS = (
     # Every minute: the leadership dashboard shows figures at most a minute or two old.
     ("crm.dashboard.jobs.refresh_rollups", 60),
     ("crm.documents.jobs.recover_documents", 60),
+    # Hourly; does work once a day (forecasts move with the days) and after an upgrade.
+    ("crm.milestones.jobs.refresh_forecasts", 3600),
 )
 
 

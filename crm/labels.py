@@ -73,6 +73,15 @@ LABELS: dict[str, dict[str, object]] = {
         "missed": _l("Missed"),
         "waived": _l("Waived"),
     },
+    # A project's promise (N working days from one approval to another).
+    "promise_state": {
+        "not_started": _l("Clock not started"),
+        "on_track": _l("On track"),
+        "at_risk": _l("At risk"),
+        "overdue": _l("Overdue"),
+        "met": _l("Kept"),
+        "missed": _l("Not kept"),
+    },
     # The dashboards' drill-down lists of milestones.
     "dashboard_state": {
         "overdue": _l("Overdue"),

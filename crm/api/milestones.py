@@ -9,7 +9,8 @@ from crm.api.core import api_user
 from crm.api.errors import abort
 from crm.api.projects import require
 from crm.api.schemas import (
-    CompleteSchema, MilestoneSchema, PauseSchema, ReasonSchema, ResumeSchema, StartSchema,
+    CompleteSchema, ExtendSchema, MilestoneSchema, PauseSchema, ReasonSchema, ResumeSchema,
+    StartSchema,
 )
 from crm.auth.permissions import Action
 from crm.auth.scope import get_project_or_404
@@ -19,7 +20,7 @@ from crm.i18n import today
 from crm.milestones import queries
 from crm.milestones.models import Milestone
 from crm.milestones.queries import sla_state, warning_workdays, work_calendar
-from crm.milestones.services import lifecycle
+from crm.milestones.services import lifecycle, plan_changes
 from crm.transaction import transaction
 
 bp = Blueprint("api_milestones", __name__, url_prefix="/api/v1/projects",
@@ -71,7 +72,21 @@ class Start(MethodView):
     def post(self, values, project_id: int, milestone_id: int):
         """Accepted (受理) by the department: the clock starts (may be back-dated)."""
         return _act(project_id, milestone_id, Action.MILESTONE_UPDATE, lambda m: lifecycle.start(
-            m, accepted_on=values["accepted_on"], today=today(), version=values["version"]))
+            m, accepted_on=values["accepted_on"], today=today(), version=values["version"],
+            parallel_reason=values["parallel_reason"]))
+
+
+@bp.route("/<int:project_id>/milestones/<int:milestone_id>/extend")
+class Extend(MethodView):
+    @bp.arguments(ExtendSchema)
+    @bp.response(200, MilestoneSchema)
+    def post(self, values, project_id: int, milestone_id: int):
+        """A statutory extension of a running milestone (once, up to its item's allowance,
+        approved by the due date): the deadline moves, the original one is kept."""
+        return _act(project_id, milestone_id, Action.MILESTONE_UPDATE, lambda m: plan_changes.extend(
+            m, workdays=values["extension_workdays"], document_no=values["extension_doc_no"],
+            approved_on=values["extension_approved_on"], today=today(),
+            version=values["version"]))
 
 
 @bp.route("/<int:project_id>/milestones/<int:milestone_id>/pause")

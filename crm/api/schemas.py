@@ -213,6 +213,16 @@ class MilestoneSchema(Schema):
     approval_doc_no = fields.String(allow_none=True)
     issuing_department = fields.String(allow_none=True)
     waive_reason = fields.String(allow_none=True)
+    parallel_reason = fields.String(allow_none=True, metadata={
+        "description": "Accepted before what it depends on was issued (容缺受理): why"})
+    extension_workdays = fields.Integer(allow_none=True, metadata={
+        "description": "A statutory extension (once), in working days"})
+    extension_doc_no = fields.String(allow_none=True)
+    extension_approved_on = fields.Date(allow_none=True)
+    original_due_on = fields.Date(allow_none=True, metadata={
+        "description": "The due date before the extension"})
+    forecast_on = fields.Date(allow_none=True, metadata={
+        "description": "Open milestones: the expected issue date (see /plan)"})
     version = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     pauses = fields.List(fields.Nested(PauseOutSchema), required=True)
 
@@ -224,6 +234,14 @@ class VersionSchema(Schema):
 
 class StartSchema(VersionSchema):
     accepted_on = fields.Date(required=True)
+    parallel_reason = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "Required when a milestone it depends on is not issued yet (容缺受理)"})
+
+
+class ExtendSchema(VersionSchema):
+    extension_workdays = whole(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    extension_doc_no = fields.String(required=True)
+    extension_approved_on = fields.Date(required=True)
 
 
 class PauseSchema(VersionSchema):

@@ -45,6 +45,7 @@ ENTITIES: dict[str, object] = {
     "milestone_pauses": _l("Clock pause"),
     "assignments": _l("Assignment"),
     "generated_documents": _l("Document"),
+    "milestone_dependencies": _l("Dependency between approvals"),
 }
 
 FIELDS: dict[str, object] = {
@@ -77,6 +78,11 @@ FIELDS: dict[str, object] = {
     "period_end": _l("Period to"), "order_number": _l("Order number"),
     "doc_version": _l("Version"), "requested_by_id": _l("Requested by"),
     "filename": _l("File name"), "error": _l("Error"),
+    "parallel_reason": _l("Reason for starting in parallel"),
+    "extension_workdays": _l("Extension (working days)"),
+    "extension_doc_no": _l("Extension approval document"),
+    "extension_approved_on": _l("Extension approved on"),
+    "original_due_on": _l("Due date before the extension"), "requires_id": _l("Needs first"),
 }
 
 # Only the fields above are shown.  These are the columns left out on purpose: bookkeeping
@@ -86,7 +92,7 @@ HIDDEN = {"id", "project_id", "log_id", "stage_changed_at", "created_by_id",
           "changed_by_id", "notified_state", "due_provisional", "sequence", "created_at",
           "updated_at", "version", "approval_item_id", "content_fingerprint", "request_key",
           "requested_at", "finished_at", "enqueued_at", "attempts", "job_id", "size", "sha256",
-          "content"}
+          "content", "forecast_on", "slack_workdays", "critical"}
 
 # Stored codes shown as labels: field -> label group (status depends on the record type).
 CODE_GROUPS = {
@@ -109,6 +115,7 @@ REFERENCES = {
     "park_id": "parks", "author_id": "users", "resolved_by_id": "users",
     "assigned_by_id": "users", "ended_by_id": "users", "staff_id": "staff",
     "owner_staff_id": "staff", "milestone_id": "milestones", "requested_by_id": "users",
+    "requires_id": "milestones",
 }
 _NAME_QUERIES = {
     "parks": (Park.id, Park.name), "users": (User.id, User.display_name),

@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     LOG_DELETE = "log.delete"
     MILESTONE_UPDATE = "milestone.update"  # start, pause, resume, complete, waive
     MILESTONE_REOPEN = "milestone.reopen"
+    PLAN_EDIT = "plan.edit"  # add or remove a dependency between a project's approvals
     ASSIGN = "assign"
     ROSTER_VIEW = "roster.view"  # park rosters, workload, unassigned queue
     ROSTER_EDIT = "roster.edit"
@@ -42,6 +43,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.LOG_DELETE: {Role.ADMIN},
     Action.MILESTONE_UPDATE: _ALL_WRITERS,
     Action.MILESTONE_REOPEN: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.PLAN_EDIT: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ASSIGN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ROSTER_VIEW: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ROSTER_EDIT: {Role.ADMIN, Role.PARK_MANAGER},

@@ -37,7 +37,8 @@ from crm.demo import data
 from crm.demo.bulk_rows import APPROVED, ProjectRows, at, person, phone, timeline
 from crm.extensions import db
 from crm.milestones.services.plans import catalogue_for, seed_catalogue
-from crm.milestones.models import Milestone, MilestonePause
+from crm.milestones.models import Milestone, MilestoneDependency, MilestonePause
+from crm.milestones.services import forecasts
 from crm.milestones.queries import work_calendar
 from crm.parks.models import District, Park
 from crm.projects.models import ProgressLog, Project, ProjectStatus, StageChange
@@ -49,6 +50,7 @@ PROJECTS_PER_CONSULTANT = 15
 PROJECTS_PER_AGENT = 3
 TABLES = {"projects": Project.__table__, "stage_changes": StageChange.__table__,
           "milestones": Milestone.__table__, "milestone_pauses": MilestonePause.__table__,
+          "milestone_dependencies": MilestoneDependency.__table__,
           "progress_logs": ProgressLog.__table__, "assignments": Assignment.__table__}
 EXPLICIT_IDS = ("parks", "staff", "users", "projects", "milestones", "progress_logs")
 
@@ -129,6 +131,8 @@ def generate(projects: int, today: dt.date, seed: int = 1,
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f'(SELECT max(id) FROM "{table}"))'))
     db.session.flush()
+    forecasts.refresh_projects(range(first_project, first_project + projects), today, calendar)
+    echo(f"forecasts ({time.perf_counter() - started:.1f} s)")
     return writer.counts
 
 

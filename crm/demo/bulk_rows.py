@@ -105,8 +105,10 @@ class ProjectRows:
 
     def reset(self) -> None:
         self.rows: dict[str, list[dict]] = {t: [] for t in (
-            "projects", "stage_changes", "milestones", "milestone_pauses", "progress_logs")}
+            "projects", "stage_changes", "milestones", "milestone_pauses", "progress_logs",
+            "milestone_dependencies")}
         self.drafts: list[tuple] = []
+        self.links: list[tuple[dict, dict]] = []  # (milestone row, the row it needs first)
 
     def _id(self, table: str) -> int:
         value = self.next_ids[table]
@@ -179,7 +181,7 @@ class ProjectRows:
         rng, k = self.rng, tl.stage
         stage_of = [STAGES.index(Stage(item.stage)) for item in plan]
         created_at = at(tl.entries[1], rng)
-        started, position = [], {}
+        started, position, by_code = [], {}, {}
         for n, item in enumerate(plan):
             s = stage_of[n]
             pos = position[s] = position.get(s, -1) + 1
@@ -192,8 +194,12 @@ class ProjectRows:
                    "due_provisional": False, "remaining_workdays": None, "completed_on": None,
                    "workdays_used": None, "approval_doc_no": None, "issuing_department": None,
                    "waive_reason": None, "owner_staff_id": None, "notified_state": None,
+                   "parallel_reason": None, "extension_workdays": None, "extension_doc_no": None,
+                   "extension_approved_on": None, "original_due_on": None, "forecast_on": None,
+                   "slack_workdays": None, "critical": False,
                    "created_at": created_at, "updated_at": created_at, "version": 1}
             self.rows["milestones"].append(row)
+            by_code[item.code] = row
             if s > k or (s == k and tl.status == ProjectStatus.DROPPED):
                 continue  # not started (a dropped project's open items were withdrawn)
             if s < k and not item.required and rng.random() < 0.05:
@@ -213,6 +219,15 @@ class ProjectRows:
             pauses = self._pauses(accepted, last_day, tl.status if s == k else None)
             self.drafts.append((row, pauses, s == k, finished, last_day))
             started.append((row["id"], accepted))
+        for item in plan:  # the catalogue's dependencies between the plan's items
+            for code in item.requires_codes:
+                if code in by_code:
+                    row, needed = by_code[item.code], by_code[code]
+                    self.links.append((row, needed))
+                    self.rows["milestone_dependencies"].append({
+                        "project_id": project_id, "milestone_id": row["id"],
+                        "requires_id": needed["id"], "reason": None, "created_by_id": None,
+                        "created_at": created_at})
         return started
 
     def _accepted_lately(self, tl: Timeline, item, pos: int, last_of_stage: bool) -> tuple:
@@ -276,6 +291,10 @@ class ProjectRows:
                     "reason_code": reason, "note": "企业补正材料" if reason == "supplement" else None,
                     "document_ref": f"补正通知〔{paused.year}〕{rng.randrange(10, 99)}号",
                     "created_by_id": None, "created_at": at(paused, rng)})
+        for row, needed in self.links:  # started before what it needs: in parallel anyway
+            if row["status"] != "pending" and row["accepted_on"] is not None \
+                    and needed["status"] not in ("done", "waived") and not row["parallel_reason"]:
+                row["parallel_reason"] = rng.choice(data.PARALLEL_REASONS)
         rows = self.rows
         self.reset()
         return rows

@@ -88,3 +88,10 @@ LOG_TEXTS = {
                    "排放总量指标已通过区域平衡落实，环评审批恢复推进。",
                    "设计单位已按审查意见完成修改并重新提交，审查通过。"),
 }
+
+# Why an approval was accepted before what it depends on was issued (容缺受理).
+PARALLEL_REASONS = (
+    "企业申请容缺受理，承诺在规定时间内补齐前置批文",
+    "重大项目绿色通道，经审批局同意并联受理",
+    "前置事项已通过专家评审，批文正在印发",
+)

@@ -11,6 +11,7 @@ import datetime as dt
 import random
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from crm.agents.models import Staff
 from crm.agents.services.staffing import Pools, auto_assign
@@ -22,7 +23,8 @@ from crm.demo import data
 from crm.extensions import db
 from crm.milestones import sla
 from crm.milestones.services.plans import create_plan, seed_catalogue
-from crm.milestones.models import MilestonePause, MilestoneStatus
+from crm.milestones.models import Milestone, MilestoneDependency, MilestonePause, MilestoneStatus
+from crm.milestones.services import forecasts
 from crm.milestones.queries import work_calendar
 from crm.parks.models import District, Park
 from crm.projects.codes import make_credit_code, make_project_code, USCC_CHARSET
@@ -105,7 +107,23 @@ class _DemoBuilder:
         staff = self.build_staff(parks)
         self.build_users(parks, staff)
         self.build_projects(parks)
+        self.mark_parallel_starts()
+        db.session.flush()
+        forecasts.refresh_projects(None, self.today, self.calendar)
         return self.counts
+
+    def mark_parallel_starts(self) -> None:
+        """Started milestones whose dependencies are still open were accepted in parallel
+        anyway (容缺受理): say why, as an agent would have."""
+        db.session.flush()
+        waiting = aliased(Milestone)
+        started = db.session.scalars(
+            select(Milestone).join(MilestoneDependency, MilestoneDependency.milestone_id == Milestone.id)
+            .join(waiting, waiting.id == MilestoneDependency.requires_id)
+            .where(Milestone.status.in_(("running", "paused", "done")),
+                   waiting.status.in_(("pending", "running", "paused"))).distinct())
+        for milestone in started:
+            milestone.parallel_reason = self.rng.choice(data.PARALLEL_REASONS)
 
     def build_staff(self, parks: list[Park]) -> list[Staff]:
         staff = []

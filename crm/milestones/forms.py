@@ -27,6 +27,37 @@ class VersionedForm(FlaskForm):
 class StartForm(VersionedForm):
     accepted_on = DayField(_l("Accepted on"), validators=[InputRequired(DATE_MESSAGE)],
                             description=_l("The day the department accepted (受理) the application; it may be earlier than today."))
+    parallel_reason = TextAreaField(_l("Reason for accepting in parallel (容缺受理)"), validators=[
+        Optional(), Length(max=TEXT_LIMITS["parallel_reason"])],
+        description=_l("Only when an approval this one waits for is not issued yet."))
+
+
+class ExtendForm(VersionedForm):
+    extension_workdays = WholeNumberField(_l("Extension (working days)"), validators=[
+        InputRequired(_l("Enter the working days of the extension.")),
+        NumberRange(min=1, max=MAX_LIMIT_DAYS, message=_l("Enter a number of days from 1 to %(max)d.", max=MAX_LIMIT_DAYS))])
+    extension_doc_no = StringField(_l("Extension approval document"), validators=[
+        InputRequired(_l("Enter the number of the document approving the extension.")),
+        Length(max=TEXT_LIMITS["extension_doc_no"])],
+        description=_l("The authority head's approval (行政许可法 Art. 42), e.g. its document number."))
+    extension_approved_on = DayField(_l("Extension approved on"),
+                                     validators=[InputRequired(DATE_MESSAGE)])
+
+
+class DependencyForm(FlaskForm):
+    """A manager makes one milestone of a project wait for another (with the reason)."""
+
+    milestone_id = SelectField(_l("Approval"), choices=[], validators=[
+        InputRequired(_l("Choose an approval of this project."))])
+    requires_id = SelectField(_l("Waits for"), choices=[], validators=[
+        InputRequired(_l("Choose an approval of this project."))])
+    reason = TextAreaField(_l("Reason"), validators=[
+        InputRequired(_l("Give the reason for the change.")), Length(max=TEXT_LIMITS["reason"])])
+
+    def set_plan(self, milestones) -> None:
+        options = [(str(m.id), m.name) for m in milestones]
+        self.milestone_id.choices = options
+        self.requires_id.choices = options
 
 
 class PauseForm(VersionedForm):

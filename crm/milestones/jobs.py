@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from crm.extensions import db
 from crm.i18n import today
+from crm.milestones.queries import work_calendar
+from crm.milestones.services.forecasts import refresh_stale
 from crm.milestones.services.sweep import sweep
 
 
@@ -12,3 +14,10 @@ def sla_sweep() -> dict:
     result = sweep(today())
     db.session.commit()
     return {"milestones": result.milestones, "notifications": result.notifications}
+
+
+def refresh_forecasts() -> dict:
+    """Forecasts computed before today (or never) recomputed: hourly, so once each morning."""
+    projects = refresh_stale(today(), work_calendar())
+    db.session.commit()
+    return {"projects": projects}

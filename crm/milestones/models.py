@@ -78,8 +78,18 @@ class ApprovalItem(db.Model):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The codes of the items that must be issued before this one can be accepted (并联审批:
+    # items that need nothing of each other run in parallel), separated by spaces.
+    requires: Mapped[str] = mapped_column(String(400), default="")
+    # Working days a decision may be extended once with the authority head's approval
+    # (行政许可法 Art. 42: 10).
+    extension_allowance: Mapped[int] = mapped_column(Integer, default=10)
 
     district: Mapped["District | None"] = relationship()  # noqa: F821
+
+    @property
+    def requires_codes(self) -> list[str]:
+        return self.requires.split() if self.requires else []
 
     def __str__(self) -> str:
         return self.name
@@ -140,6 +150,19 @@ class Milestone(db.Model):
     approval_doc_no: Mapped[str | None] = mapped_column(String(100))
     issuing_department: Mapped[str | None] = mapped_column(String(100))
     waive_reason: Mapped[str | None] = mapped_column(Text)
+    # Started before everything it depends on was issued (容缺受理): why.
+    parallel_reason: Mapped[str | None] = mapped_column(Text)
+    # A statutory extension (once): the working days added, the approving document and day,
+    # and the due date before it.
+    extension_workdays: Mapped[int | None] = mapped_column(Integer)
+    extension_doc_no: Mapped[str | None] = mapped_column(String(100))
+    extension_approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    original_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The forecast (crm/milestones/graph.py), refreshed when the plan or the calendar changes
+    # and every morning: expected issue date, working days of slack, on the critical path.
+    forecast_on: Mapped[dt.date | None] = mapped_column(Date)
+    slack_workdays: Mapped[int | None] = mapped_column(Integer)
+    critical: Mapped[bool] = mapped_column(Boolean, default=False)
     # Who chases this milestone; None means the project's lead agent.
     owner_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     # Last SLA state the sweep notified about (to notify once per change).
@@ -159,6 +182,75 @@ class Milestone(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MilestoneDependency(db.Model):
+    """``milestone`` cannot be accepted before ``requires`` is issued (or waived).  Copied
+    from the catalogue into a project's plan; a manager may add or remove one with a reason."""
+
+    __tablename__ = "milestone_dependencies"
+    __table_args__ = (
+        UniqueConstraint("milestone_id", "requires_id", name="uq_milestone_dependencies_pair"),
+        CheckConstraint("milestone_id <> requires_id", name="not_itself"),
+    )
+    # The plan copies the catalogue's by the dozen: only a person's change is recorded
+    # (plan_changes records it with its reason).
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
+    requires_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"),
+                                             index=True)
+    # Set when a person added it to this project (not from the catalogue).
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommitmentRule(db.Model):
+    """The park's promise for a kind of project: ``limit_workdays`` working days from the
+    issue of the start item to the issue of the end item (e.g. 30 from 项目备案 to 施工许可证).
+    A park's rule replaces the city-wide one (park None); an approval mode narrows it."""
+
+    __tablename__ = "commitment_rules"
+    __table_args__ = (CheckConstraint("limit_workdays > 0", name="limit_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id", ondelete="CASCADE"))
+    approval_mode: Mapped[str | None] = mapped_column(String(20))  # filing, verification
+    start_code: Mapped[str] = mapped_column(String(40))
+    end_code: Mapped[str] = mapped_column(String(40))
+    limit_workdays: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectForecast(db.Model):
+    """A project's forecast approval date and its promise (refreshed with its milestones'
+    forecasts).  The promise's state derives from these dates and today (``graph.promise_state``)."""
+
+    __tablename__ = "project_forecasts"
+    __table_args__ = (Index("ix_project_forecasts_park", "park_id", "promise_due_on"),)
+    __audited__ = False  # derived from the audited milestones
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            primary_key=True, autoincrement=False)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"))
+    forecast_on: Mapped[dt.date | None] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("commitment_rules.id",
+                                                           ondelete="SET NULL"))
+    promise_start_on: Mapped[dt.date | None] = mapped_column(Date)  # the start item's issue
+    promise_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    promise_end_on: Mapped[dt.date | None] = mapped_column(Date)  # the end item's issue
+    # The end item's forecast while it is open (at risk when later than the promise).
+    end_forecast_on: Mapped[dt.date | None] = mapped_column(Date)
+    computed_on: Mapped[dt.date] = mapped_column(Date)
 
 
 class MilestonePause(db.Model):

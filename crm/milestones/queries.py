@@ -13,22 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from crm.agents.models import Assignment, AssignmentRole, Staff
 from crm.auth.permissions import Action, can
 from crm.extensions import db
-from crm.i18n import today as local_today
-from crm.milestones import sla
+from crm.milestones import graph, sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import (
-    ApprovalItem, CalendarOverride, CalendarYear, Milestone, MilestonePause, MilestoneStatus,
+    ApprovalItem, CalendarOverride, CalendarYear, Milestone, MilestoneDependency,
+    MilestoneStatus, ProjectForecast,
 )
-from crm.projects.models import Project, Stage
+from crm.projects.models import Project
 
 PENDING, RUNNING, PAUSED, DONE, WAIVED = (s.value for s in MilestoneStatus)
 FINISHED = (DONE, WAIVED)
@@ -192,7 +190,7 @@ def sla_state(milestone: Milestone, today: dt.date, calendar, threshold: int) ->
 # What may happen to a milestone in each stored status.
 ACTIONS_BY_STATUS: dict[str, tuple[str, ...]] = {
     PENDING: ("start", "waive"),
-    RUNNING: ("pause", "complete", "waive"),
+    RUNNING: ("pause", "complete", "extend", "waive"),
     PAUSED: ("resume", "waive"),
     DONE: ("reopen",),
     WAIVED: ("reopen",),
@@ -201,87 +199,76 @@ ACTION_PERMISSION = {"reopen": Action.MILESTONE_REOPEN}  # every other action: M
 
 
 def allowed_actions(milestone: Milestone, user) -> list[str]:
-    """The actions this user may take on the milestone now (empty for read-only roles)."""
+    """The actions this user may take on the milestone now (empty for read-only roles); a
+    milestone is extended once at most."""
     return [a for a in ACTIONS_BY_STATUS.get(milestone.status, ())
-            if can(user, ACTION_PERMISSION.get(a, Action.MILESTONE_UPDATE))]
+            if can(user, ACTION_PERMISSION.get(a, Action.MILESTONE_UPDATE))
+            and not (a == "extend" and milestone.extension_workdays is not None)]
+
+
+# -- dependencies, forecasts and promises ---------------------------------------------------
+
+def dependency_map(project_id: int) -> dict[int, list[int]]:
+    """milestone id -> the ids of the milestones it needs issued first."""
+    needs: dict[int, list[int]] = {}
+    for milestone_id, requires_id in db.session.execute(
+            select(MilestoneDependency.milestone_id, MilestoneDependency.requires_id)
+            .where(MilestoneDependency.project_id == project_id)
+            .order_by(MilestoneDependency.id)):
+        needs.setdefault(milestone_id, []).append(requires_id)
+    return needs
+
+
+def waiting_for(milestone: Milestone) -> list[Milestone]:
+    """The milestones this one needs that are neither issued nor waived (``graph.is_ready``
+    is the same rule over plain data)."""
+    return list(db.session.scalars(
+        select(Milestone).join(MilestoneDependency, MilestoneDependency.requires_id == Milestone.id)
+        .where(MilestoneDependency.milestone_id == milestone.id,
+               Milestone.status.not_in(graph.DONE_STATES))
+        .order_by(Milestone.sequence, Milestone.id)))
+
+
+def dependency_rows(project_id: int) -> list:
+    """The project's dependencies for its plan page: (dependency, approval, waits for)."""
+    waiting, needed = aliased(Milestone), aliased(Milestone)
+    return list(db.session.execute(
+        select(MilestoneDependency, waiting.name, needed.name, needed.status)
+        .join(waiting, waiting.id == MilestoneDependency.milestone_id)
+        .join(needed, needed.id == MilestoneDependency.requires_id)
+        .where(MilestoneDependency.project_id == project_id)
+        .order_by(waiting.sequence, waiting.id, needed.sequence, needed.id)))
+
+
+def project_dependency(project_id: int, dependency_id: int) -> MilestoneDependency | None:
+    return db.session.scalar(select(MilestoneDependency).where(
+        MilestoneDependency.id == dependency_id, MilestoneDependency.project_id == project_id))
+
+
+def project_forecast(project_id: int) -> ProjectForecast | None:
+    return db.session.get(ProjectForecast, project_id)
+
+
+def promise_condition(state: str, today: dt.date):
+    """SQL condition on ProjectForecast: the projects whose promise is in ``state``
+    (``graph.promise_state``, the same rule)."""
+    due, end, forecast = (ProjectForecast.promise_due_on, ProjectForecast.promise_end_on,
+                          ProjectForecast.end_forecast_on)
+    promised = ProjectForecast.rule_id.is_not(None)
+    conditions = {
+        "not_started": lambda: promised & due.is_(None),
+        "met": lambda: due.is_not(None) & end.is_not(None) & (end <= due),
+        "missed": lambda: due.is_not(None) & end.is_not(None) & (end > due),
+        "overdue": lambda: due.is_not(None) & end.is_(None) & (due < today),
+        "at_risk": lambda: due.is_not(None) & end.is_(None) & (due >= today)
+        & forecast.is_not(None) & (forecast > due),
+        "on_track": lambda: due.is_not(None) & end.is_(None) & (due >= today)
+        & (forecast.is_(None) | (forecast <= due)),
+    }
+    return conditions[state]()
 
 
 # Badge colour of each SLA state.
 STATE_COLOURS = {"on_track": "success", "met": "success", "due_soon": "warning",
                  "overdue": "danger", "missed": "danger", "pending": "secondary",
                  "paused": "secondary", "waived": "secondary"}
-
-
-@dataclass(frozen=True)
-class PauseRow:
-    pause: MilestonePause
-    workdays: int | None  # working days stopped (None while open)
-
-
-@dataclass(frozen=True)
-class TimelineRow:
-    milestone: Milestone
-    state: str
-    colour: str
-    remaining: int | None  # working days left (frozen while paused; None when not running)
-    owner_name: str | None
-    owner_is_lead: bool  # no owner set: the project's lead agent chases it
-    pauses: list[PauseRow]
-    actions: list[str]
-    saved: int | None  # done: working days saved against the statutory limit
-
-
-def timeline(project, user, today: dt.date | None = None) -> dict:
-    """The project page's milestone panel: each milestone in plan order with its SLA state,
-    due date (and whether it is provisional), working days left, owner, pause history and
-    the actions the viewer may take.  A constant number of queries whatever the plan's size."""
-    today = today or local_today()
-    calendar = work_calendar()
-    threshold = warning_workdays()
-    milestones = db.session.scalars(
-        select(Milestone).where(Milestone.project_id == project.id)
-        .options(selectinload(Milestone.pauses), joinedload(Milestone.owner))
-        .order_by(Milestone.sequence, Milestone.id)
-    ).unique().all()
-    lead = db.session.scalar(
-        select(Staff.name).join(Assignment, Assignment.staff_id == Staff.id)
-        .where(Assignment.project_id == project.id, Assignment.ended_at.is_(None),
-               Assignment.role == AssignmentRole.LEAD_AGENT.value))
-    rows = []
-    for m in milestones:
-        state = sla_state(m, today, calendar, threshold)
-        if m.status == RUNNING and m.due_on is not None:
-            remaining = sla.remaining_workdays(m.due_on, today, calendar)
-        elif m.status == PAUSED:
-            remaining = m.remaining_workdays
-        else:
-            remaining = None
-        pauses = [PauseRow(p, None if p.resumed_on is None else calendar.workdays_between(
-                           p.paused_on - _DAY, p.resumed_on - _DAY)) for p in m.pauses]
-        rows.append(TimelineRow(
-            milestone=m, state=state, colour=STATE_COLOURS.get(state, "secondary"),
-            remaining=remaining, owner_name=m.owner.name if m.owner else lead,
-            owner_is_lead=m.owner is None and lead is not None, pauses=pauses,
-            actions=allowed_actions(m, user), saved=_saved(m, calendar),
-        ))
-    unpublished = sorted({
-        year for m in milestones if m.due_provisional and m.accepted_on
-        for year in range(m.accepted_on.year, (m.due_on.year if m.due_on else today.year + 1) + 1)
-        if year not in calendar.published_years})
-    return {
-        "project_id": project.id,
-        "rows": rows,
-        "today": today,
-        "threshold": threshold,
-        "can_add": can(user, Action.MILESTONE_UPDATE)
-        and Stage(project.stage).order >= Stage.SIGNED.order,
-        "provisional": any(m.due_provisional for m in milestones),
-        "unpublished_years": unpublished,
-    }
-
-
-def _saved(m: Milestone, calendar) -> int | None:
-    if m.status != DONE or m.workdays_used is None or not m.statutory_value or not m.accepted_on:
-        return None
-    return sla.time_saved(m.accepted_on, m.statutory_value, m.statutory_unit, m.workdays_used,
-                          calendar)

@@ -147,14 +147,24 @@ class Schedule:
     remaining_frozen: int | None  # paused only: working days left, frozen
 
 
+def extended(due: dt.date, extension: int | None, calendar: WorkCalendar) -> dt.date:
+    """A due date moved by a statutory extension of ``extension`` working days (行政许可法
+    Art. 42: the decision may take 10 more working days with the authority head's approval)."""
+    return calendar.add_workdays(due, extension) if extension else due
+
+
 def schedule(accepted_on: dt.date, limit: int, unit: str, pauses: Sequence[Pause],
-             calendar: WorkCalendar) -> Schedule:
-    """The stored deadline facts of a started milestone (running, or paused by an open pause)."""
+             calendar: WorkCalendar, extension: int | None = None) -> Schedule:
+    """The stored deadline facts of a started milestone (running, or paused by an open pause),
+    an extension included."""
     due = due_date(accepted_on, limit, unit, pauses, calendar)
     if due is not None:
+        due = extended(due, extension, calendar)
         return Schedule(due, calendar.range_provisional(accepted_on, due), None)
     remaining, due_if_resumed = _frozen(accepted_on, limit, unit, pauses, calendar)
-    return Schedule(None, calendar.range_provisional(accepted_on, due_if_resumed), remaining)
+    due_if_resumed = extended(due_if_resumed, extension, calendar)
+    return Schedule(None, calendar.range_provisional(accepted_on, due_if_resumed),
+                    remaining + (extension or 0))
 
 
 def outcome(completed_on: dt.date, due_on: dt.date) -> str:

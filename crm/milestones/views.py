@@ -14,24 +14,26 @@ from crm.i18n import today as local_today
 from crm.milestones import queries
 from crm.milestones.calendar import official_years
 from crm.milestones.forms import (
-    CompleteForm, CustomMilestoneForm, PauseForm, ReasonForm, ResumeForm, ScheduleImportForm,
-    StartForm,
+    CompleteForm, CustomMilestoneForm, DependencyForm, ExtendForm, PauseForm, ReasonForm,
+    ResumeForm, ScheduleImportForm, StartForm,
 )
 from crm.milestones.models import Milestone
 from crm.milestones.queries import STATE_COLOURS, sla_state, warning_workdays, work_calendar
-from crm.milestones.services import lifecycle
+from crm.milestones.services import lifecycle, plan_changes
 from crm.milestones.services.schedules import decode, import_schedule
+from crm.milestones.timeline import timeline
 from crm.transaction import transaction
 
 bp = Blueprint("milestones", __name__)
 
 # The project page's panel (crm/web.py lists the panels): the milestone timeline.
-timeline_panel = queries.timeline
+timeline_panel = timeline
 
 ACTION_FORMS = {"start": StartForm, "pause": PauseForm, "resume": ResumeForm,
-                "complete": CompleteForm, "waive": ReasonForm, "reopen": ReasonForm}
+                "complete": CompleteForm, "waive": ReasonForm, "reopen": ReasonForm,
+                "extend": ExtendForm}
 DATE_FIELDS = {"start": "accepted_on", "pause": "paused_on", "resume": "resumed_on",
-               "complete": "completed_on"}
+               "complete": "completed_on", "extend": "extension_approved_on"}
 TITLES = {
     "start": _l("Record acceptance"),
     "pause": _l("Stop the clock"),
@@ -39,6 +41,7 @@ TITLES = {
     "complete": _l("Record completion"),
     "waive": _l("Waive the milestone"),
     "reopen": _l("Reopen the milestone"),
+    "extend": _l("Record an extension"),
 }
 DONE = {
     "start": _l("Acceptance recorded: the clock is running."),
@@ -47,6 +50,7 @@ DONE = {
     "complete": _l("Completion recorded."),
     "waive": _l("The milestone is waived."),
     "reopen": _l("The milestone is reopened."),
+    "extend": _l("The extension is recorded: the deadline moved."),
 }
 
 def _milestone_or_404(project_id: int, milestone_id: int) -> tuple:
@@ -60,7 +64,13 @@ def _milestone_or_404(project_id: int, milestone_id: int) -> tuple:
 def _perform(action: str, milestone: Milestone, form, today) -> None:
     version = form.version_number()
     if action == "start":
-        lifecycle.start(milestone, accepted_on=form.accepted_on.data, today=today, version=version)
+        lifecycle.start(milestone, accepted_on=form.accepted_on.data, today=today, version=version,
+                        parallel_reason=form.parallel_reason.data)
+    elif action == "extend":
+        plan_changes.extend(milestone, workdays=form.extension_workdays.data,
+                            document_no=form.extension_doc_no.data,
+                            approved_on=form.extension_approved_on.data, today=today,
+                            version=version)
     elif action == "pause":
         lifecycle.pause(milestone, paused_on=form.paused_on.data, reason_code=form.reason_code.data,
                         document_ref=form.document_ref.data, note=form.note.data, today=today,
@@ -120,6 +130,7 @@ def act(project_id: int, milestone_id: int, action: str):
     state = sla_state(milestone, today, calendar, warning_workdays())
     return render_template(
         "milestones/action.html", project=project, milestone=milestone, form=form, action=action,
+        waiting=queries.waiting_for(milestone) if action == "start" else [],
         title=TITLES[action], form_errors=form_errors, stale=stale, state=state,
         colour=STATE_COLOURS.get(state, "secondary"),
         refused=status == 409 and not stale and request.method == "GET",
@@ -187,3 +198,53 @@ def calendar_import():
     return render_template("milestones/calendar_import.html", form=form, years=years,
                            bundled=(bundled.start, bundled.stop - 1),
                            form_errors=form_errors), status
+
+
+# -- dependencies between a project's approvals (managers) ------------------------------------
+
+@bp.route("/projects/<int:project_id>/plan/dependencies", methods=["GET", "POST"])
+@login_required
+def dependencies(project_id: int):
+    project = get_project_or_404(current_user, project_id)
+    require(Action.PLAN_EDIT)
+    plan = queries.plan(project.id)
+    form = DependencyForm()
+    form.set_plan(plan)
+    form_errors: list = []
+    status = 200
+    if form.validate_on_submit():
+        by_id = {str(m.id): m for m in plan}
+        try:
+            with transaction():
+                plan_changes.add_dependency(by_id[form.milestone_id.data],
+                                            by_id.get(form.requires_id.data),
+                                            reason=form.reason.data, actor_id=current_user.id)
+        except DomainError as error:
+            form_errors = apply_to_form(form, error)
+            status = 422
+        else:
+            flash(str(_l("The dependency is added; the forecast is updated.")), "success")
+            return redirect(url_for("milestones.dependencies", project_id=project.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("milestones/dependencies.html", project=project, form=form,
+                           rows=queries.dependency_rows(project.id), form_errors=form_errors,
+                           remove_form=ReasonForm(prefix="remove")), status
+
+
+@bp.post("/projects/<int:project_id>/plan/dependencies/<int:dependency_id>/remove")
+@login_required
+def remove_dependency(project_id: int, dependency_id: int):
+    project = get_project_or_404(current_user, project_id)
+    require(Action.PLAN_EDIT)
+    dependency = queries.project_dependency(project.id, dependency_id)
+    if dependency is None:
+        abort(404)
+    form = ReasonForm(prefix="remove")
+    if not form.validate_on_submit():
+        flash(str(_l("Give the reason for the change.")), "danger")
+        return redirect(url_for("milestones.dependencies", project_id=project.id)), 303
+    with transaction():
+        plan_changes.remove_dependency(dependency, reason=form.reason.data)
+    flash(str(_l("The dependency is removed; the forecast is updated.")), "success")
+    return redirect(url_for("milestones.dependencies", project_id=project.id))

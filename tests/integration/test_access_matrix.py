@@ -94,7 +94,7 @@ def skipped(rule) -> bool:
 # "=value" is a literal, not a record.  Personal kinds belong to one user: another user's is
 # out of scope for every role, admins included.
 PERSONAL = frozenset({"token", "notification"})
-PROJECT_KINDS = frozenset({"project", "milestone", "log", "document"})  # have a same_park case
+PROJECT_KINDS = frozenset({"project", "milestone", "log", "document", "dependency"})  # have a same_park case
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,9 @@ class Entry:
     hidden_from: frozenset = NOBODY  # roles that may see no record of this kind at all: 404
     override: dict = field(default_factory=dict)  # role -> expected statuses (own case)
     body_other: str = "refused"  # out-of-scope id in the body: "refused" or "404"
+    # The body's records must belong to the URL's project: another project's answer 404 even
+    # to those who see every park.
+    body_in_project: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -185,6 +188,15 @@ MATRIX: list[Entry] = [
       params=dict(PM, action="=reopen"), variant="reopen"),  # milestone.reopen
     E("POST", "/projects/<int:project_id>/milestones/<int:milestone_id>/<action>", MANAGE,
       params=dict(PM, action="=reopen"), variant="reopen"),
+    E("GET", "/projects/<int:project_id>/milestones/<int:milestone_id>/<action>", WRITERS,
+      params=dict(PM, action="=extend"), variant="extend"),
+    E("POST", "/projects/<int:project_id>/milestones/<int:milestone_id>/<action>", WRITERS,
+      params=dict(PM, action="=extend"), variant="extend"),
+    E("GET", "/projects/<int:project_id>/plan/dependencies", MANAGE, params=P),  # plan.edit
+    E("POST", "/projects/<int:project_id>/plan/dependencies", MANAGE, params=P),
+    E("POST", "/projects/<int:project_id>/plan/dependencies/<int:dependency_id>/remove", MANAGE,
+      params={"project_id": "project", "dependency_id": "dependency"},
+      body={"remove-reason": "矩阵测试"}),
     E("GET", "/projects/<int:project_id>/milestones/new", WRITERS, params=P),
     E("POST", "/projects/<int:project_id>/milestones/new", WRITERS, params=P),
     E("GET", "/milestones/calendar/import", ADMIN),
@@ -282,7 +294,15 @@ MATRIX: list[Entry] = [
           ("resume", {"resumed_on": TODAY}),
           ("complete", {"completed_on": TODAY}),
           ("waive", {"reason": "矩阵测试"}),
-          ("reopen", {"reason": "矩阵测试"}))],
+          ("reopen", {"reason": "矩阵测试"}),
+          ("extend", {"extension_workdays": 5, "extension_doc_no": "矩阵测试",
+                      "extension_approved_on": TODAY}))],
+    E("GET", "/api/v1/projects/<int:project_id>/plan", ALL, params=P),
+    E("POST", "/api/v1/projects/<int:project_id>/dependencies", MANAGE, params=P, body={
+        "milestone_id": "@milestone", "requires_id": "@milestone", "reason": "矩阵测试"},
+      body_other="404", body_in_project=True),
+    E("POST", "/api/v1/projects/<int:project_id>/dependencies/<int:dependency_id>/remove", MANAGE,
+      params={"project_id": "project", "dependency_id": "dependency"}, body={"reason": "矩阵测试"}),
     E("POST", "/api/v1/projects/<int:project_id>/service-orders", WRITERS, params=P),
 
     # -- API: documents and dashboards -------------------------------------------------------
@@ -333,6 +353,8 @@ def expected(entry: Entry, role: str, case: str):
             return entry.override[role]
         return OK if allowed else {403}
     if case in ("other_park", "same_park"):
+        if role in SEE_ALL and entry.body_in_project and entry.body_kinds():
+            return {404} if allowed else {403}
         if role in SEE_ALL and not kinds & PERSONAL:
             return expected(entry, role, "own")
         return {404}
@@ -341,6 +363,8 @@ def expected(entry: Entry, role: str, case: str):
     if case == "body_other":
         if not allowed or role in entry.hidden_from:
             return expected(entry, role, "own")
+        if role in SEE_ALL and entry.body_in_project:
+            return {404}
         if role in SEE_ALL and not set(entry.body_kinds()) & PERSONAL:
             return expected(entry, role, "own")
         return {404} if entry.body_other == "404" else REFUSED
@@ -454,6 +478,15 @@ def _build_extras(w):
     helper_a1 = factories.assign(a1, w.staff["agent_a2"], "helper")
     helper_b1 = factories.assign(b1, w.staff["agent_b2"], "helper")
     milestones = {k: factories.milestone(w.projects[k], name=f"矩阵节点{k}") for k in ("a1", "a2", "b1")}
+    from crm.milestones.models import MilestoneDependency
+
+    dependencies = {}
+    for k in ("a1", "a2", "b1"):
+        before = factories.milestone(w.projects[k], name=f"矩阵前置{k}")
+        dependencies[k] = MilestoneDependency(project_id=w.projects[k].id,
+                                              milestone_id=milestones[k].id, requires_id=before.id)
+        db.session.add(dependencies[k])
+    db.session.flush()
     users = w.users
     blockers = {
         "a1": factories.log(a1, kind="blocker", text="矩阵堵点a1", author=users["agent_a"]),
@@ -498,6 +531,8 @@ def _build_extras(w):
         "project": {"own": a1.id, "other_park": b1.id, "same_park": a2.id},
         "milestone": {k2: milestones[k].id for k2, k in
                       (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
+        "dependency": {k2: dependencies[k].id for k2, k in
+                       (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "log": {k2: blockers[k].id for k2, k in
                 (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "document": {k2: orders[k].id for k2, k in

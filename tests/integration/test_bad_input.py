@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import text, true
 
 from tests import factories
 from tests.conftest import DB_KIND, login
@@ -60,7 +60,8 @@ MISSING = object()  # the field is left out of the body
 # -- the scene: the world plus what the write routes act on -------------------------------------
 
 MILESTONE_STATUS = {"start": "pending", "pause": "running", "resume": "paused",
-                    "complete": "running", "waive": "running", "reopen": "done"}
+                    "complete": "running", "waive": "running", "reopen": "done",
+                    "extend": "running"}
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Scene:
             project = db.session.get(Project, self.ids["project_a1"])
             m = factories.milestone(project, f"测试{action}", stage="land", required=False)
             if status != "pending":
-                lifecycle.start(m, accepted_on=self.today - dt.timedelta(days=10), today=self.today)
+                lifecycle.start(m, accepted_on=self.today - dt.timedelta(days=10), today=self.today, parallel_reason="测试：并联办理")
             if status == "paused":
                 lifecycle.pause(m, paused_on=self.today, reason_code="supplement", today=self.today)
             if status == "done":
@@ -118,9 +119,41 @@ class Scene:
                                    today=self.today)
             return m
 
+        unextended = Milestone.extension_workdays.is_(None) if action == "extend" else true()
         return self._first_or_new(select(Milestone.id).where(
             Milestone.project_id == self.ids["project_a1"], Milestone.status == status,
-            Milestone.name.startswith("测试")).order_by(Milestone.id), make)
+            Milestone.name.startswith("测试"), unextended).order_by(Milestone.id), make)
+
+    def dependency_pair(self) -> tuple[int, int]:
+        """Two fresh pending milestones of a1 (the second to wait for the first)."""
+        from crm.extensions import db
+        from crm.projects.models import Project
+
+        with self.app.test_request_context():
+            project = db.session.get(Project, self.ids["project_a1"])
+            first = factories.milestone(project, "依赖测试甲", stage="land", required=False)
+            second = factories.milestone(project, "依赖测试乙", stage="land", required=False)
+            db.session.commit()
+            return first.id, second.id
+
+    def dependency(self) -> int:
+        """A dependency between two milestones of a1."""
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.milestones.models import MilestoneDependency
+
+        def make():
+            first, second = self.dependency_pair()
+            row = MilestoneDependency(project_id=self.ids["project_a1"], milestone_id=second,
+                                      requires_id=first)
+            db.session.add(row)
+            db.session.flush()
+            return row
+
+        return self._first_or_new(select(MilestoneDependency.id).where(
+            MilestoneDependency.project_id == self.ids["project_a1"])
+            .order_by(MilestoneDependency.id), make)
 
     def open_blocker(self) -> int:
         from sqlalchemy import select
@@ -453,9 +486,12 @@ MILESTONE_ACTIONS = {
                            "issuing_department": ""},
     "waive": lambda s: {"reason": "不再需要"},
     "reopen": lambda s: {"reason": "重新办理"},
+    "extend": lambda s: {"extension_workdays": "5", "extension_doc_no": "延期批复〔2026〕1号",
+                         "extension_approved_on": _today(s)},
 }
 MILESTONE_FORMS = {"start": "StartForm", "pause": "PauseForm", "resume": "ResumeForm",
-                   "complete": "CompleteForm", "waive": "ReasonForm", "reopen": "ReasonForm"}
+                   "complete": "CompleteForm", "waive": "ReasonForm", "reopen": "ReasonForm",
+                   "extend": "ExtendForm"}
 
 AGENTS, PROJECTS, MILESTONES = "crm.agents.forms", "crm.projects.forms", "crm.milestones.forms"
 
@@ -522,6 +558,14 @@ FORM_CASES = [
                lambda s, a=action: {"version": s.version("milestone", s.milestone(a)),
                                     **MILESTONE_ACTIONS[a](s)})
       for action in MILESTONE_ACTIONS],
+    FormCase("plan-dependency", "milestones.dependencies", "manager_a",
+             lambda s: f"/projects/{s['project_a1']}/plan/dependencies",
+             _forms(MILESTONES, "DependencyForm"),
+             lambda s: dict(zip(("requires_id", "milestone_id"), map(str, s.dependency_pair())),
+                            reason="先办甲")),
+    FormCase("plan-dependency-remove", "milestones.remove_dependency", "manager_a",
+             lambda s: f"/projects/{s['project_a1']}/plan/dependencies/{s.dependency()}/remove",
+             (), lambda s: {"remove-reason": "政策调整"}, raw=lambda s: {"remove-reason": "text"}),
     FormCase("milestone-new", "milestones.new", "manager_a",
              lambda s: f"/projects/{s['project_a1']}/milestones/new",
              _forms(MILESTONES, "CustomMilestoneForm"),
@@ -599,6 +643,13 @@ JSON_CASES = [
                lambda s, a=action: {"version": int(s.version("milestone", s.milestone(a))),
                                     **{k: v for k, v in MILESTONE_ACTIONS[a](s).items() if v}})
       for action in MILESTONE_ACTIONS],
+    JsonCase("api-dependency", "api_plans.Dependencies", "POST", "manager_a",
+             lambda s: f"/api/v1/projects/{s['project_a1']}/dependencies",
+             lambda s: dict(zip(("requires_id", "milestone_id"), s.dependency_pair()),
+                            reason="先办甲")),
+    JsonCase("api-dependency-remove", "api_plans.RemoveDependency", "POST", "manager_a",
+             lambda s: f"/api/v1/projects/{s['project_a1']}/dependencies/{s.dependency()}/remove",
+             lambda s: {"reason": "政策调整"}),
     JsonCase("api-service-order", "api_documents.ServiceOrders", "POST", "agent_a",
              lambda s: f"/api/v1/projects/{s['project_a1']}/service-orders"),
     JsonCase("api-summary", "api_documents.Summaries", "POST", "manager_a",

@@ -34,10 +34,10 @@ def _open_milestones(db_session, world):
     running = factories.milestone(project, limit_value=20)
     paused = factories.milestone(project, limit_value=20)
     finished = factories.milestone(project, limit_value=3)
-    lifecycle.start(running, accepted_on=D(2026, 12, 20), today=TODAY)
-    lifecycle.start(paused, accepted_on=D(2026, 12, 21), today=TODAY)
+    lifecycle.start(running, accepted_on=D(2026, 12, 20), today=TODAY, parallel_reason="测试：并联办理")
+    lifecycle.start(paused, accepted_on=D(2026, 12, 21), today=TODAY, parallel_reason="测试：并联办理")
     lifecycle.pause(paused, paused_on=D(2026, 12, 28), reason_code="expert_review", today=TODAY)
-    lifecycle.start(finished, accepted_on=D(2026, 12, 20), today=TODAY)
+    lifecycle.start(finished, accepted_on=D(2026, 12, 20), today=TODAY, parallel_reason="测试：并联办理")
     lifecycle.complete(finished, completed_on=D(2026, 12, 24), today=TODAY)
     db_session.commit()
     return running, paused, finished

@@ -44,18 +44,18 @@ def test_start_is_back_dated_never_in_the_future(db_session, world):
 
     m = factories.milestone(_project(db_session, world), limit_value=10)
     db_session.commit()
-    _refused(lambda: lifecycle.start(m, accepted_on=TODAY + dt.timedelta(days=1), today=TODAY),
+    _refused(lambda: lifecycle.start(m, accepted_on=TODAY + dt.timedelta(days=1), today=TODAY, parallel_reason="测试：并联办理"),
              "accepted_on")
-    _refused(lambda: lifecycle.start(m, accepted_on=None, today=TODAY), "accepted_on")
-    _refused(lambda: lifecycle.start(m, accepted_on=D(2000, 6, 1), today=TODAY), "accepted_on")
+    _refused(lambda: lifecycle.start(m, accepted_on=None, today=TODAY, parallel_reason="测试：并联办理"), "accepted_on")
+    _refused(lambda: lifecycle.start(m, accepted_on=D(2000, 6, 1), today=TODAY, parallel_reason="测试：并联办理"), "accepted_on")
     db_session.rollback()
     assert db_session.get(type(m), m.id).status == "pending"  # nothing saved
-    lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY, version=m.version)
+    lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY, version=m.version, parallel_reason="测试：并联办理")
     db_session.commit()
     assert (m.status, m.due_on, m.due_provisional, m.remaining_workdays) == (
         "running", D(2025, 10, 11), False, None)
     assert _events(db_session, m.id)[-1] == "milestone.start"
-    _refused(lambda: lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY), "status")
+    _refused(lambda: lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY, parallel_reason="测试：并联办理"), "status")
 
 
 def test_pause_freezes_and_resume_moves_the_deadline_over_the_holiday(db_session, world):
@@ -63,7 +63,7 @@ def test_pause_freezes_and_resume_moves_the_deadline_over_the_holiday(db_session
     from crm.milestones.models import MilestonePause
 
     m = factories.milestone(_project(db_session, world), limit_value=10)
-    lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY)
+    lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY, parallel_reason="测试：并联办理")
     db_session.commit()
     _refused(lambda: lifecycle.resume(m, resumed_on=TODAY, today=TODAY), "status")  # not paused
     _refused(lambda: lifecycle.pause(m, paused_on=D(2025, 9, 29), reason_code="holiday",
@@ -99,7 +99,7 @@ def test_complete_records_outcome_days_used_and_is_never_before_acceptance(db_se
     met = factories.milestone(project, limit_value=10, stage="land")
     missed = factories.milestone(project, limit_value=3, stage="land")
     for m in (met, missed):
-        lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY)
+        lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY, parallel_reason="测试：并联办理")
     db_session.commit()
     _refused(lambda: lifecycle.complete(met, completed_on=D(2025, 9, 19), today=TODAY),
              "completed_on")
@@ -124,7 +124,7 @@ def test_waive_needs_a_reason_and_reopen_goes_back(db_session, world):
     project = _project(db_session, world)
     never_started = factories.milestone(project, stage="permitting")
     paused = factories.milestone(project, stage="permitting")
-    lifecycle.start(paused, accepted_on=D(2025, 10, 13), today=TODAY)
+    lifecycle.start(paused, accepted_on=D(2025, 10, 13), today=TODAY, parallel_reason="测试：并联办理")
     lifecycle.pause(paused, paused_on=D(2025, 10, 14), reason_code="enterprise", today=TODAY)
     db_session.commit()
     _refused(lambda: lifecycle.waive(never_started, reason="   ", today=TODAY), "reason")
@@ -150,7 +150,7 @@ def test_reopen_of_a_done_milestone_clears_the_outcome(db_session, world):
     from crm.milestones.services import lifecycle
 
     m = factories.milestone(_project(db_session, world), limit_value=3, stage="permitting")
-    lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY)
+    lifecycle.start(m, accepted_on=D(2025, 9, 22), today=TODAY, parallel_reason="测试：并联办理")
     lifecycle.complete(m, completed_on=D(2025, 10, 9), today=TODAY, approval_doc_no="A-1")
     db_session.commit()
     _refused(lambda: lifecycle.pause(m, paused_on=TODAY, reason_code="other", today=TODAY), "status")
@@ -167,7 +167,7 @@ def test_a_stale_form_version_is_refused_and_nothing_is_lost(db_session, world):
     m = factories.milestone(_project(db_session, world))
     db_session.commit()
     seen = m.version
-    lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY, version=seen)
+    lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY, version=seen, parallel_reason="测试：并联办理")
     db_session.commit()
     with pytest.raises(Conflict):
         lifecycle.waive(m, reason="两人同时操作", today=TODAY, version=seen)
@@ -193,7 +193,7 @@ def test_a_concurrent_flush_is_caught_by_the_version_column(app, db_session, wor
                       {"id": m.id})
     db_session.add(m)
     with pytest.raises(Conflict):
-        lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY)
+        lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY, parallel_reason="测试：并联办理")
     db_session.rollback()
     assert db_session.get(Milestone, m.id).name == "x"
 
@@ -210,7 +210,7 @@ def test_finishing_a_stage_advances_the_project_possibly_several_stages(db_sessi
     land = [m for m in project.milestones if m.stage == "land"]
     assert len(filing) >= 2 and land
     for m in filing + land:
-        lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY)
+        lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY, parallel_reason="测试：并联办理")
     for m in land:  # the land approvals came through early
         lifecycle.complete(m, completed_on=TODAY, today=TODAY)
     for m in filing[:-1]:
@@ -286,7 +286,7 @@ def test_two_people_finishing_a_stage_at_once_still_advance_it(app, world):
         ids = []
         for _ in range(2):
             m = factories.milestone(project, stage="filing")
-            lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY)
+            lifecycle.start(m, accepted_on=D(2025, 10, 13), today=TODAY, parallel_reason="测试：并联办理")
             ids.append(m.id)
         db.session.commit()
     ready = threading.Barrier(2, timeout=30)

@@ -28,12 +28,12 @@ def plan(app, world):
         milestones = create_plan(project)
         land = [m for m in milestones if m.stage == "land"]
         running, paused = land[0], land[1]
-        lifecycle.start(running, accepted_on=today - dt.timedelta(days=3), today=today)
-        lifecycle.start(paused, accepted_on=today - dt.timedelta(days=3), today=today)
+        lifecycle.start(running, accepted_on=today - dt.timedelta(days=3), today=today, parallel_reason="测试：并联办理")
+        lifecycle.start(paused, accepted_on=today - dt.timedelta(days=3), today=today, parallel_reason="测试：并联办理")
         lifecycle.pause(paused, paused_on=today, reason_code="supplement", today=today,
                         document_ref="补正〔1〕号")
         done = next(m for m in milestones if m.stage == "filing")
-        lifecycle.start(done, accepted_on=today - dt.timedelta(days=10), today=today)
+        lifecycle.start(done, accepted_on=today - dt.timedelta(days=10), today=today, parallel_reason="测试：并联办理")
         lifecycle.complete(done, completed_on=today - dt.timedelta(days=9), today=today)
         unpublished = max(official_years()) + 1
         far = factories.milestone(project, "远期节点", stage="permitting", status="running",
@@ -203,12 +203,19 @@ def test_actions_save_and_errors_appear_next_to_the_field(app, client, world, pl
         assert db.session.get(Milestone, plan["pending"]).status == "pending"
     response = client.post(url, data={"accepted_on": "not a date", "version": version})
     assert response.status_code == 422
+    # It waits for approvals not issued yet: accepted only in parallel anyway, with a reason.
+    assert 'data-testid="waiting"' in form and 'name="parallel_reason"' in form
     response = client.post(url, data={"accepted_on": plan["today"].isoformat(), "version": version})
+    assert response.status_code == 422
+    assert re.search(r'id="parallel_reason-errors">.*尚未办结：.*请填写理由', response.get_data(as_text=True), re.S)
+    response = client.post(url, data={"accepted_on": plan["today"].isoformat(), "version": version,
+                                      "parallel_reason": "企业急需开工，先行受理"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"#milestone-{plan['pending']}")
     with app.app_context():
         m = db.session.get(Milestone, plan["pending"])
         assert m.status == "running" and m.due_on > plan["today"]
+        assert m.parallel_reason == "企业急需开工，先行受理"
     # Unknown pause reason and a resume that is not possible: messages next to their fields.
     pause = f"/projects/{plan['project']}/milestones/{plan['running']}/pause"
     response = client.post(pause, data={"paused_on": plan["today"].isoformat(), "reason_code": "nap",
@@ -301,7 +308,7 @@ def test_project_page_queries_do_not_grow_with_the_plan(app, client, world, plan
         today = plan["today"]
         for n in range(12):
             m = factories.milestone(project, f"追加节点{n}", stage="planning")
-            lifecycle.start(m, accepted_on=today - dt.timedelta(days=5), today=today)
+            lifecycle.start(m, accepted_on=today - dt.timedelta(days=5), today=today, parallel_reason="测试：并联办理")
             lifecycle.pause(m, paused_on=today - dt.timedelta(days=4), reason_code="hearing", today=today)
             lifecycle.resume(m, resumed_on=today - dt.timedelta(days=2), today=today)
         db.session.commit()

@@ -22,12 +22,14 @@ from crm import signals, transaction
 from crm.audit import services as audit
 from crm.errors import Conflict, DomainError, InvalidState
 from crm.extensions import db
+from crm.i18n import today as local_today
 from crm.milestones import sla
 from crm.milestones.calendar import WINDOW_START, WorkCalendar
 from crm.milestones.models import LimitUnit, Milestone, MilestonePause, PauseReason
 from crm.milestones.queries import (
-    ACTIONS_BY_STATUS, DONE, FINISHED, PAUSED, PENDING, RUNNING, WAIVED, work_calendar,
+    ACTIONS_BY_STATUS, DONE, FINISHED, PAUSED, PENDING, RUNNING, WAIVED, waiting_for, work_calendar,
 )
+from crm.milestones.services import forecasts
 from crm.projects import services as projects
 from crm.projects.models import Project, Stage
 
@@ -38,6 +40,7 @@ REFUSED = {
     "complete": _l("Only a running milestone can be completed (resume a paused one first)."),
     "waive": _l("A done or waived milestone cannot be waived; reopen it first."),
     "reopen": _l("Only a done or waived milestone can be reopened."),
+    "extend": _l("Only a running milestone can be extended."),
 }
 STALE = _l("This milestone was changed by someone else in the meantime. Reload the page and try again.")
 
@@ -50,6 +53,9 @@ AUDIT_ACTIONS = {
     "milestone.waive": _l("waived the milestone"),
     "milestone.reopen": _l("reopened the milestone"),
     "milestone.add": _l("added a milestone to the plan"),
+    "milestone.extend": _l("extended the deadline (statutory extension)"),
+    "dependency.add": _l("added a dependency between approvals"),
+    "dependency.remove": _l("removed a dependency between approvals"),
 }
 
 # Approval-plan stages (a milestone's stage) and the limits of free text.
@@ -58,7 +64,8 @@ MAX_LIMIT_DAYS = 1000
 # Dates the forms accept: a year inside the calendar's window, so no rule steps out of it.
 EARLIEST = dt.date(WINDOW_START.year + 1, 1, 1)
 TEXT_LIMITS = {"document_ref": 100, "approval_doc_no": 100, "issuing_department": 100,
-               "name": 100, "department": 100, "reason": 2000, "note": 2000}
+               "name": 100, "department": 100, "reason": 2000, "note": 2000,
+               "parallel_reason": 2000, "extension_doc_no": 100}
 
 
 def stale() -> Conflict:
@@ -69,6 +76,13 @@ def stale() -> Conflict:
 def flush() -> None:
     """Flush, turning the mapper's version check into a "changed by someone else" answer."""
     transaction.flush(STALE)
+
+
+def replan(project_id: int, today: dt.date | None = None,
+           calendar: WorkCalendar | None = None) -> None:
+    """The project's plan changed: flush, then refresh its forecasts."""
+    flush()
+    forecasts.refresh_projects([project_id], today or local_today(), calendar or work_calendar())
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -92,12 +106,14 @@ DATE_MISSING = {
     "paused_on": _l("Enter the date the clock stopped."),
     "resumed_on": _l("Enter the date the clock restarted."),
     "completed_on": _l("Enter the completion date."),
+    "extension_approved_on": _l("Enter the date the extension was approved."),
 }
 DATE_IN_FUTURE = {
     "accepted_on": _l("The acceptance date cannot be in the future."),
     "paused_on": _l("The pause date cannot be in the future."),
     "resumed_on": _l("The resume date cannot be in the future."),
     "completed_on": _l("The completion date cannot be in the future."),
+    "extension_approved_on": _l("The approval date cannot be in the future."),
 }
 
 
@@ -139,7 +155,7 @@ def _pauses(milestone: Milestone) -> list[sla.Pause]:
 def apply_schedule(milestone: Milestone, calendar: WorkCalendar) -> None:
     """Store the deadline facts of a started milestone from its acceptance, limit and pauses."""
     facts = sla.schedule(milestone.accepted_on, milestone.limit_value, milestone.limit_unit,
-                         _pauses(milestone), calendar)
+                         _pauses(milestone), calendar, milestone.extension_workdays)
     if facts.due_on != milestone.due_on:
         milestone.notified_state = None  # a new deadline: the sweep warns about it afresh
     milestone.due_on = facts.due_on
@@ -150,14 +166,24 @@ def apply_schedule(milestone: Milestone, calendar: WorkCalendar) -> None:
 # -- transitions ------------------------------------------------------------------------------
 
 def start(milestone: Milestone, *, accepted_on: dt.date | None, today: dt.date,
-          version: int | None = None) -> Milestone:
-    """Accepted (受理) by the department on ``accepted_on``: the clock starts."""
+          version: int | None = None, parallel_reason: str | None = None) -> Milestone:
+    """Accepted (受理) by the department on ``accepted_on``: the clock starts.  A milestone
+    whose dependencies are not all issued starts only "in parallel anyway" (容缺受理), with
+    the reason."""
     calendar = _check(milestone, "start", version)
-    milestone.accepted_on = _past_date(accepted_on, today, "accepted_on")
+    waiting = waiting_for(milestone)
+    accepted_on = _past_date(accepted_on, today, "accepted_on")
+    reason = _text(parallel_reason, "parallel_reason")
+    if waiting and reason is None:
+        raise DomainError(_l("Not issued yet: %(names)s. To accept this one in parallel anyway "
+                             "(容缺受理), give the reason.",
+                             names="、".join(m.name for m in waiting)), "parallel_reason")
+    milestone.accepted_on = accepted_on
+    milestone.parallel_reason = reason if waiting else None
     milestone.status = RUNNING
     apply_schedule(milestone, calendar)
     audit.tag(milestone, "milestone.start")
-    flush()
+    replan(milestone.project_id, today, calendar)
     return milestone
 
 
@@ -183,7 +209,7 @@ def pause(milestone: Milestone, *, paused_on: dt.date | None, reason_code: str |
     milestone.status = PAUSED
     apply_schedule(milestone, calendar)
     audit.tag(milestone, "milestone.pause", reason_code)
-    flush()
+    replan(milestone.project_id, today, calendar)
     return record
 
 
@@ -202,7 +228,7 @@ def resume(milestone: Milestone, *, resumed_on: dt.date | None, today: dt.date,
     milestone.status = RUNNING
     apply_schedule(milestone, calendar)
     audit.tag(milestone, "milestone.resume")
-    flush()
+    replan(milestone.project_id, today, calendar)
     return milestone
 
 
@@ -229,7 +255,7 @@ def complete(milestone: Milestone, *, completed_on: dt.date | None, today: dt.da
     milestone.workdays_used = sla.workdays_used(milestone.accepted_on, completed_on,
                                                 _pauses(milestone), calendar)
     audit.tag(milestone, "milestone.complete", milestone.outcome)
-    flush()
+    replan(milestone.project_id, today, calendar)
     signals.milestone_finished.send(milestone, milestone=milestone, actor_id=actor_id)
     return milestone
 
@@ -248,7 +274,7 @@ def waive(milestone: Milestone, *, reason: str | None, today: dt.date,
     milestone.due_provisional = False
     milestone.remaining_workdays = None
     audit.tag(milestone, "milestone.waive", reason)
-    flush()
+    replan(milestone.project_id, today)
     signals.milestone_finished.send(milestone, milestone=milestone, actor_id=actor_id)
     return milestone
 
@@ -277,7 +303,7 @@ def reopen(milestone: Milestone, *, reason: str | None, today: dt.date,
         milestone.status = PAUSED if _open_pause(milestone) else RUNNING
         apply_schedule(milestone, calendar)
     audit.tag(milestone, "milestone.reopen", reason)
-    flush()
+    replan(milestone.project_id, today, calendar)
     return milestone
 
 
@@ -308,7 +334,7 @@ def add_custom(project: Project, *, name: str | None, stage: str | None, limit_v
     )
     db.session.add(milestone)
     audit.tag(milestone, "milestone.add", name)
-    flush()
+    replan(project.id)
     return milestone
 
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.milestones.models import Applicability, ApprovalItem, Milestone
+from crm.i18n import today as local_today
+from crm.milestones.models import (
+    Applicability, ApprovalItem, CommitmentRule, Milestone, MilestoneDependency,
+)
+from crm.milestones.queries import work_calendar
+from crm.milestones.services import forecasts
 
 
 def applies(item: ApprovalItem, project) -> bool:
@@ -61,6 +66,30 @@ def create_plan(project) -> list[Milestone]:
         db.session.add(milestone)
         added.append(milestone)
     db.session.flush()
+    link_catalogue_dependencies(project)
+    forecasts.refresh_projects([project.id], local_today(), work_calendar())
+    return added
+
+
+def link_catalogue_dependencies(project) -> int:
+    """The catalogue's dependencies between the milestones of the project's plan (those not
+    linked yet); an item needed but not in this plan holds nothing up.  Returns how many."""
+    plan = db.session.scalars(select(Milestone).where(Milestone.project_id == project.id)).all()
+    by_code = {m.approval_item.code: m for m in plan if m.approval_item is not None}
+    linked = {(a, b) for a, b in db.session.execute(
+        select(MilestoneDependency.milestone_id, MilestoneDependency.requires_id)
+        .where(MilestoneDependency.project_id == project.id))}
+    added = 0
+    for milestone in by_code.values():
+        for code in milestone.approval_item.requires_codes:
+            needed = by_code.get(code)
+            if needed is None or needed is milestone or (milestone.id, needed.id) in linked:
+                continue
+            db.session.add(MilestoneDependency(project_id=project.id, milestone_id=milestone.id,
+                                               requires_id=needed.id))
+            linked.add((milestone.id, needed.id))
+            added += 1
+    db.session.flush()
     return added
 
 
@@ -94,8 +123,30 @@ SEED_ITEMS = (
 )
 
 
+# What each seeded item needs issued first.  After 项目备案, 节能审查, 用地预审 and 环评 run in
+# parallel; 核准 needs 用地预审 and 节能审查; 施工许可 waits for 工程规划许可, 施工图审查, 消防设计
+#审查 and 环评 together.
+SEED_REQUIRES = {
+    "energy_review": "filing_record", "land_preexam": "filing_record",
+    "eia_book": "filing_record", "eia_form": "filing_record",
+    "verification": "land_preexam energy_review", "land_title": "land_preexam",
+    "land_planning_permit": "land_title",
+    "works_planning_permit": "land_planning_permit",
+    "drawing_review": "land_planning_permit", "fire_design_review": "land_planning_permit",
+    "construction_permit": "works_planning_permit drawing_review fire_design_review eia_book eia_form",
+}
+
+# The city-wide promises (name, approval mode, start item, end item, working days): from the
+# record or the verification to the construction permit.
+SEED_COMMITMENTS = (
+    ("备案类工业项目：备案至施工许可", "filing", "filing_record", "construction_permit", 90),
+    ("核准类工业项目：核准至施工许可", "verification", "verification", "construction_permit", 90),
+)
+
+
 def seed_catalogue() -> int:
-    """Insert the city-wide catalogue rows that are missing; returns how many were added."""
+    """Insert the city-wide catalogue rows that are missing (and the city-wide promises when
+    there are none); returns how many catalogue rows were added."""
     existing = set(db.session.scalars(
         select(ApprovalItem.code).where(ApprovalItem.district_id.is_(None))))
     added = 0
@@ -107,8 +158,12 @@ def seed_catalogue() -> int:
             statutory_limit=statutory[0], statutory_unit=statutory[1],
             committed_limit=committed[0], committed_unit=committed[1],
             applicability=applies, required=True, required_materials=materials,
-            sort_order=(order + 1) * 10,
+            sort_order=(order + 1) * 10, requires=SEED_REQUIRES.get(code, ""),
         ))
         added += 1
+    if db.session.scalar(select(CommitmentRule.id).limit(1)) is None:
+        for name, mode, start, end, limit in SEED_COMMITMENTS:
+            db.session.add(CommitmentRule(name=name, approval_mode=mode, start_code=start,
+                                          end_code=end, limit_workdays=limit))
     db.session.flush()
     return added

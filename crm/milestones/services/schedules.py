@@ -30,6 +30,8 @@ from crm.milestones.calendar import WINDOW_END, WINDOW_START, WorkCalendar
 from crm.errors import DomainError
 from crm.milestones.models import CalendarOverride, CalendarYear, Milestone, MilestonePause
 from crm.milestones.queries import PAUSED, RUNNING, build_calendar
+from crm.i18n import today as local_today
+from crm.milestones.services import forecasts
 from crm.milestones.services.lifecycle import flush
 
 DAY_OFF, WORKING_DAY = "休", "班"
@@ -153,7 +155,9 @@ def import_schedule(text: str, year: int, *, actor_id: int | None = None,
     published.loaded_at = utcnow()
     audit.tag(published, "calendar.import", note)
     flush()
-    recompute = recompute_open(build_calendar())
+    calendar = build_calendar()
+    recompute = recompute_open(calendar)
+    forecasts.refresh_projects(None, local_today(), calendar)
     working_days = sum(days.values())
     return ImportResult(year, len(days) - working_days, working_days, removed, recompute)
 
@@ -168,7 +172,8 @@ def recompute_open(calendar: WorkCalendar) -> RecomputeResult:
     open_statuses = (RUNNING, PAUSED)
     rows = db.session.execute(
         select(Milestone.id, Milestone.accepted_on, Milestone.limit_value, Milestone.limit_unit,
-               Milestone.due_on, Milestone.due_provisional, Milestone.remaining_workdays)
+               Milestone.due_on, Milestone.due_provisional, Milestone.remaining_workdays,
+               Milestone.extension_workdays)
         .where(Milestone.status.in_(open_statuses), Milestone.accepted_on.is_not(None))
     ).all()
     pauses: dict[int, list[sla.Pause]] = defaultdict(list)
@@ -183,10 +188,11 @@ def recompute_open(calendar: WorkCalendar) -> RecomputeResult:
     changed: dict[int, sla.Schedule] = {}
     for row, due in zip(rows, dues):
         if due is not None:
+            due = sla.extended(due, row.extension_workdays, calendar)
             facts = sla.Schedule(due, calendar.range_provisional(row.accepted_on, due), None)
         else:
             facts = sla.schedule(row.accepted_on, row.limit_value, row.limit_unit,
-                                 pauses[row.id], calendar)
+                                 pauses[row.id], calendar, row.extension_workdays)
         if (facts.due_on, facts.provisional, facts.remaining_frozen) != (
                 row.due_on, bool(row.due_provisional), row.remaining_workdays):
             changed[row.id] = facts

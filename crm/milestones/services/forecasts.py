@@ -1,0 +1,154 @@
+"""Stored forecasts: each open milestone's expected issue date, slack and place on the critical
+path, and each project's forecast approval date and promise (crm/milestones/graph.py computes,
+this module reads the plans and writes the answers).
+
+Refreshed for a project whenever its plan changes (the lifecycle services call
+``refresh_projects``), for every project when a calendar schedule is loaded, and every morning
+(pending milestones cannot start before today, so their forecasts move with the days).  The
+answers are derived data: written with plain UPDATE statements that neither bump a milestone's
+version (nobody's open form goes stale) nor enter the change history.
+
+Services flush but never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import bindparam, delete, insert, select
+
+from crm.extensions import db
+from crm.milestones import graph
+from crm.milestones.calendar import WorkCalendar
+from crm.milestones.models import (
+    ApprovalItem, CommitmentRule, Milestone, MilestoneDependency, ProjectForecast,
+)
+from crm.projects.models import Project
+
+CHUNK = 2000  # projects per round trip in a bulk refresh
+
+
+def _rules() -> list[CommitmentRule]:
+    return list(db.session.scalars(select(CommitmentRule).where(CommitmentRule.active.is_(True))
+                                   .order_by(CommitmentRule.id)))
+
+
+def choose_rule(rules: Sequence[CommitmentRule], park_id: int, approval_mode: str | None):
+    """The promise that applies: a park's own rule before the city-wide one, a rule for the
+    project's approval mode before one for any mode."""
+    fitting = [r for r in rules if r.park_id in (None, park_id)
+               and r.approval_mode in (None, approval_mode)]
+    if not fitting:
+        return None
+    return max(fitting, key=lambda r: (r.park_id is not None, r.approval_mode is not None, -r.id))
+
+
+def _nodes(rows) -> list[graph.Node]:
+    return [graph.Node(r.id, r.status, r.limit_value, r.limit_unit, r.due_on, r.completed_on,
+                       r.remaining_workdays) for r in rows]
+
+
+def compute(project, rows, needs, rules, today: dt.date, calendar: WorkCalendar):
+    """(PlanForecast, ProjectForecast values) for one project from its milestone rows."""
+    plan = graph.forecast(_nodes(rows), needs, today, calendar)
+    values = {"project_id": project.id, "park_id": project.park_id, "forecast_on": plan.finish,
+              "provisional": plan.provisional, "rule_id": None, "promise_start_on": None,
+              "promise_due_on": None, "promise_end_on": None, "end_forecast_on": None,
+              "computed_on": today}
+    rule = choose_rule(rules, project.park_id, project.approval_mode)
+    by_code = {r.code: r for r in rows if r.code}
+    if rule is not None and rule.start_code in by_code and rule.end_code in by_code:
+        start, end = by_code[rule.start_code], by_code[rule.end_code]
+        values["rule_id"] = rule.id
+        if start.status == "done" and start.completed_on is not None:
+            values["promise_start_on"] = start.completed_on
+            values["promise_due_on"] = calendar.add_workdays(start.completed_on,
+                                                             rule.limit_workdays)
+        if end.status == "done":
+            values["promise_end_on"] = end.completed_on
+        else:
+            values["end_forecast_on"] = plan.items[end.id].finish
+    return plan, values
+
+
+def refresh_projects(project_ids: Iterable[int] | None, today: dt.date,
+                     calendar: WorkCalendar) -> int:
+    """Recompute and store the forecasts of these projects (None: every project).  Returns
+    the number of projects refreshed.  A plan with a dependency cycle keeps no forecast."""
+    if project_ids is None:
+        ids = list(db.session.scalars(select(Project.id).order_by(Project.id)))
+    else:
+        ids = sorted(set(project_ids))
+    rules = _rules()
+    for first in range(0, len(ids), CHUNK):
+        _refresh_chunk(ids[first:first + CHUNK], rules, today, calendar)
+    return len(ids)
+
+
+def refresh_stale(today: dt.date, calendar: WorkCalendar) -> int:
+    """Refresh the projects whose forecast was computed before today or never (the morning
+    refresh: pending milestones cannot start before today)."""
+    stale = db.session.scalars(
+        select(Project.id).outerjoin(ProjectForecast, ProjectForecast.project_id == Project.id)
+        .where((ProjectForecast.project_id.is_(None)) | (ProjectForecast.computed_on < today))
+        .order_by(Project.id)).all()
+    return refresh_projects(stale, today, calendar) if stale else 0
+
+
+def _expire(milestone_ids: set[int]) -> None:
+    """Loaded milestones read their new forecast on next access."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Milestone) and obj.id in milestone_ids:
+            db.session.expire(obj, ["forecast_on", "slack_workdays", "critical"])
+
+
+def _refresh_chunk(ids: list[int], rules, today: dt.date, calendar: WorkCalendar) -> None:
+    projects = db.session.execute(
+        select(Project.id, Project.park_id, Project.approval_mode).where(Project.id.in_(ids))).all()
+    rows_by_project = defaultdict(list)
+    for row in db.session.execute(
+            select(Milestone.id, Milestone.project_id, Milestone.status, Milestone.limit_value,
+                   Milestone.limit_unit, Milestone.due_on, Milestone.completed_on,
+                   Milestone.remaining_workdays, Milestone.forecast_on,
+                   Milestone.slack_workdays, Milestone.critical, ApprovalItem.code)
+            .outerjoin(ApprovalItem, ApprovalItem.id == Milestone.approval_item_id)
+            .where(Milestone.project_id.in_(ids))
+            .order_by(Milestone.project_id, Milestone.sequence, Milestone.id)):
+        rows_by_project[row.project_id].append(row)
+    needs_by_project: dict = defaultdict(lambda: defaultdict(list))
+    for project_id, milestone_id, requires_id in db.session.execute(
+            select(MilestoneDependency.project_id, MilestoneDependency.milestone_id,
+                   MilestoneDependency.requires_id)
+            .where(MilestoneDependency.project_id.in_(ids))):
+        needs_by_project[project_id][milestone_id].append(requires_id)
+
+    milestone_updates, forecasts = [], []
+    for project in projects:
+        rows = rows_by_project.get(project.id, [])
+        try:
+            plan, values = compute(project, rows, needs_by_project[project.id], rules, today,
+                                   calendar)
+        except graph.CycleError:
+            continue
+        forecasts.append(values)
+        for row in rows:
+            item = plan.items[row.id]
+            open_item = row.status not in ("done", "waived")
+            wanted = (item.finish if open_item else None, item.slack if open_item else None,
+                      item.critical)
+            if wanted != (row.forecast_on, row.slack_workdays, row.critical):
+                milestone_updates.append({"b_id": row.id, "b_forecast": wanted[0],
+                                          "b_slack": wanted[1], "b_critical": wanted[2]})
+    table = Milestone.__table__
+    if milestone_updates:
+        db.session.execute(
+            table.update().where(table.c.id == bindparam("b_id")).values(
+                forecast_on=bindparam("b_forecast"), slack_workdays=bindparam("b_slack"),
+                critical=bindparam("b_critical")),
+            milestone_updates)
+        _expire({u["b_id"] for u in milestone_updates})
+    db.session.execute(delete(ProjectForecast).where(ProjectForecast.project_id.in_(ids)))
+    if forecasts:
+        db.session.execute(insert(ProjectForecast), forecasts)

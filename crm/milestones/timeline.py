@@ -1,0 +1,132 @@
+"""The project page's milestone panel: each milestone in plan order with its SLA state, due
+date (provisional or not), working days left, owner, pauses, what it waits for, its forecast
+and slack, and the actions the viewer may take; above it the project's forecast approval date
+and its promise.  A constant number of queries whatever the plan's size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from crm.agents.models import Assignment, AssignmentRole, Staff
+from crm.auth.permissions import Action, can
+from crm.extensions import db
+from crm.i18n import today as local_today
+from crm.milestones import graph, sla
+from crm.milestones.models import CommitmentRule, Milestone, MilestonePause
+from crm.milestones.queries import (
+    DONE, PAUSED, RUNNING, STATE_COLOURS, allowed_actions, dependency_map, project_forecast,
+    sla_state, warning_workdays, work_calendar,
+)
+from crm.projects.models import Stage
+
+_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PauseRow:
+    pause: MilestonePause
+    workdays: int | None  # working days stopped (None while open)
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    milestone: Milestone
+    state: str
+    colour: str
+    remaining: int | None  # working days left (frozen while paused; None when not running)
+    owner_name: str | None
+    owner_is_lead: bool  # no owner set: the project's lead agent chases it
+    pauses: list[PauseRow]
+    actions: list[str]
+    saved: int | None  # done: working days saved against the statutory limit
+    needs: list[str]  # the names of the milestones it needs issued first
+    waiting_on: list[str]  # those of them still open (a pending one is not ready)
+
+
+@dataclass(frozen=True)
+class Promise:
+    rule: CommitmentRule
+    state: str  # graph.PROMISE_STATES
+    start_on: dt.date | None
+    due_on: dt.date | None
+    end_on: dt.date | None
+    end_forecast_on: dt.date | None
+
+
+def timeline(project, user, today: dt.date | None = None) -> dict:
+    today = today or local_today()
+    calendar = work_calendar()
+    threshold = warning_workdays()
+    milestones = db.session.scalars(
+        select(Milestone).where(Milestone.project_id == project.id)
+        .options(selectinload(Milestone.pauses), joinedload(Milestone.owner))
+        .order_by(Milestone.sequence, Milestone.id)
+    ).unique().all()
+    lead = db.session.scalar(
+        select(Staff.name).join(Assignment, Assignment.staff_id == Staff.id)
+        .where(Assignment.project_id == project.id, Assignment.ended_at.is_(None),
+               Assignment.role == AssignmentRole.LEAD_AGENT.value))
+    needs = dependency_map(project.id)
+    by_id = {m.id: m for m in milestones}
+    statuses = {m.id: m.status for m in milestones}
+    rows = []
+    for m in milestones:
+        state = sla_state(m, today, calendar, threshold)
+        if m.status == RUNNING and m.due_on is not None:
+            remaining = sla.remaining_workdays(m.due_on, today, calendar)
+        elif m.status == PAUSED:
+            remaining = m.remaining_workdays
+        else:
+            remaining = None
+        pauses = [PauseRow(p, None if p.resumed_on is None else calendar.workdays_between(
+                           p.paused_on - _DAY, p.resumed_on - _DAY)) for p in m.pauses]
+        required = [i for i in needs.get(m.id, ()) if i in by_id]
+        rows.append(TimelineRow(
+            milestone=m, state=state, colour=STATE_COLOURS.get(state, "secondary"),
+            remaining=remaining, owner_name=m.owner.name if m.owner else lead,
+            owner_is_lead=m.owner is None and lead is not None, pauses=pauses,
+            actions=allowed_actions(m, user), saved=_saved(m, calendar),
+            needs=[by_id[i].name for i in required],
+            waiting_on=[by_id[i].name for i in graph.waiting_on(m.id, statuses, needs)
+                        if i in by_id],
+        ))
+    unpublished = sorted({
+        year for m in milestones if m.due_provisional and m.accepted_on
+        for year in range(m.accepted_on.year, (m.due_on.year if m.due_on else today.year + 1) + 1)
+        if year not in calendar.published_years})
+    forecast = project_forecast(project.id)
+    return {
+        "project_id": project.id,
+        "rows": rows,
+        "today": today,
+        "threshold": threshold,
+        "can_add": can(user, Action.MILESTONE_UPDATE)
+        and Stage(project.stage).order >= Stage.SIGNED.order,
+        "can_plan": can(user, Action.MILESTONE_REOPEN),
+        "provisional": any(m.due_provisional for m in milestones),
+        "unpublished_years": unpublished,
+        "forecast": forecast,
+        "promise": promise(forecast, today),
+    }
+
+
+def promise(forecast, today: dt.date) -> Promise | None:
+    """The project's promise as of today (None when no rule applies to it)."""
+    if forecast is None or forecast.rule_id is None:
+        return None
+    rule = db.session.get(CommitmentRule, forecast.rule_id)
+    return Promise(rule, graph.promise_state(forecast.promise_due_on, forecast.promise_end_on,
+                                             forecast.end_forecast_on, today),
+                   forecast.promise_start_on, forecast.promise_due_on, forecast.promise_end_on,
+                   forecast.end_forecast_on)
+
+
+def _saved(m: Milestone, calendar) -> int | None:
+    if m.status != DONE or m.workdays_used is None or not m.statutory_value or not m.accepted_on:
+        return None
+    return sla.time_saved(m.accepted_on, m.statutory_value, m.statutory_unit, m.workdays_used,
+                          calendar)

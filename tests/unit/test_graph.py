@@ -1,0 +1,189 @@
+"""Parallel approvals (crm/milestones/graph.py): cycles, readiness, the forecast, the critical
+path and slack, against the real working-day calendar; hypothesis properties over random plans."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from crm.milestones import sla
+from crm.milestones.calendar import WorkCalendar
+from crm.milestones.graph import (
+    CycleError, Node, check_acyclic, find_cycle, forecast, is_ready, topological_order, waiting_on,
+)
+
+pytestmark = pytest.mark.unit
+D = dt.date
+CAL = WorkCalendar()
+W, C = sla.WORKING, sla.CALENDAR
+TODAY = D(2026, 9, 21)  # a Monday before the 2026 National Day holiday
+
+
+def pending(i, limit=5, unit=W):
+    return Node(i, "pending", limit, unit)
+
+
+# -- cycles and order ---------------------------------------------------------------------------
+
+def test_cycles_are_found_and_named():
+    assert find_cycle({"a": ["b"], "b": ["c"], "c": []}) is None
+    assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": ["a"]}) == ["a", "a"]
+    with pytest.raises(CycleError) as error:
+        check_acyclic({"eia": ["permit"], "permit": ["eia"]})
+    assert error.value.cycle == ["eia", "permit", "eia"]
+
+
+def test_topological_order_puts_every_item_after_what_it_needs():
+    needs = {"permit": ["planning", "drawings"], "planning": ["land"]}
+    assert topological_order(["permit", "drawings", "planning", "land"], needs) == [
+        "land", "planning", "drawings", "permit"]
+    assert topological_order(["a", "b"], {"a": ["elsewhere"]}) == ["a", "b"]
+
+
+def test_ready_when_everything_needed_is_done_or_waived():
+    needs = {"permit": ["planning", "fire"]}
+    assert not is_ready("permit", {"planning": "done", "fire": "running"}, needs)
+    assert waiting_on("permit", {"planning": "done", "fire": "running"}, needs) == ["fire"]
+    assert is_ready("permit", {"planning": "done", "fire": "waived"}, needs)
+    assert is_ready("filing", {}, needs)
+
+
+# -- the forecast -------------------------------------------------------------------------------
+
+def test_parallel_branches_and_the_critical_path():
+    """Filing done; EIA (15 wd), energy (1 wd) and land pre-exam (20 wd) in parallel after it;
+    the permit (5 wd) waits for EIA and land.  The 2026 National Day holiday (10-01..10-07,
+    with 09-27 and 10-10 working Sundays/Saturdays) is inside the window."""
+    nodes = [Node("filing", "done", 1, W, completed_on=D(2026, 9, 18)),
+             pending("eia", 15), pending("energy", 1), pending("land", 20), pending("permit", 5)]
+    needs = {"eia": ["filing"], "energy": ["filing"], "land": ["filing"],
+             "permit": ["eia", "land"]}
+    plan = forecast(nodes, needs, TODAY, CAL)
+    land = plan.items["land"]
+    assert land.start == TODAY and land.finish == sla.due_date(TODAY, 20, W, (), CAL)
+    assert plan.items["permit"].start == land.finish
+    assert plan.finish == plan.items["permit"].finish == CAL.add_workdays(land.finish, 5)
+    assert plan.critical_path == ("land", "permit")
+    assert plan.items["eia"].slack == 5 and plan.items["energy"].slack == 24
+    assert plan.items["filing"].slack is not None and not plan.items["filing"].critical
+
+
+def test_started_milestones_keep_their_dates_and_cannot_finish_in_the_past():
+    nodes = [Node("late", "running", 10, W, due_on=D(2026, 9, 10)),
+             Node("paused", "paused", 10, W, remaining_workdays=3),
+             Node("waived", "waived", 10, W), pending("next", 2)]
+    needs = {"next": ["late", "paused", "waived"]}
+    plan = forecast(nodes, needs, TODAY, CAL)
+    assert plan.items["late"].finish == TODAY  # overdue: today at the earliest
+    assert plan.items["paused"].finish == CAL.add_workdays(TODAY, 3)
+    assert plan.items["waived"].finish is None and not plan.items["waived"].critical
+    assert plan.items["next"].start == CAL.add_workdays(TODAY, 3)
+
+
+def test_a_year_without_its_schedule_makes_the_forecast_provisional():
+    far = D(2026, 12, 1)
+    plan = forecast([pending("a", 60)], {}, far, CAL)
+    assert plan.finish.year == 2027 and plan.provisional and plan.items["a"].provisional
+    assert not forecast([pending("a", 2)], {}, TODAY, CAL).provisional
+
+
+def test_a_cycle_is_refused():
+    with pytest.raises(CycleError):
+        forecast([pending("a"), pending("b")], {"a": ["b"], "b": ["a"]}, TODAY, CAL)
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+@st.composite
+def plans(draw, units=st.sampled_from([W, C]), statuses=st.just("pending")):
+    """A random plan: nodes 0..n-1, dependencies only on lower numbers (so no cycle)."""
+    count = draw(st.integers(1, 9))
+    nodes, needs = [], {}
+    for i in range(count):
+        status = draw(statuses)
+        limit = draw(st.integers(1, 30))
+        unit = draw(units)
+        due = completed = remaining = None
+        if status == "running":
+            due = TODAY + dt.timedelta(days=draw(st.integers(-20, 40)))
+        elif status == "done":
+            completed = TODAY - dt.timedelta(days=draw(st.integers(0, 60)))
+        elif status == "paused":
+            remaining = draw(st.integers(0, 20))
+        nodes.append(Node(i, status, limit, unit, due, completed, remaining))
+        needs[i] = sorted(draw(st.sets(st.integers(0, i - 1), max_size=3))) if i else []
+    today = TODAY + dt.timedelta(days=draw(st.integers(0, 400)))
+    return nodes, needs, today
+
+
+mixed = st.sampled_from(["pending", "pending", "running", "paused", "done", "waived"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans(statuses=mixed))
+def test_a_forecast_never_precedes_what_it_waits_for(plan):
+    nodes, needs, today = plan
+    result = forecast(nodes, needs, today, CAL)
+    for node in nodes:
+        mine = result.items[node.id]
+        if node.status != "pending":
+            continue
+        assert mine.start >= today
+        for dep in needs[node.id]:
+            theirs = result.items[dep].finish
+            if theirs is not None:
+                assert mine.start >= theirs and mine.finish >= theirs
+    assert result.finish == max((f.finish for f in result.items.values() if f.finish), default=None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans(statuses=mixed), st.data())
+def test_adding_a_dependency_never_makes_a_forecast_earlier(plan, data):
+    nodes, needs, today = plan
+    assume(len(nodes) >= 2)
+    later = data.draw(st.integers(1, len(nodes) - 1))
+    earlier = data.draw(st.integers(0, later - 1))
+    more = {k: sorted(set(v) | ({earlier} if k == later else set())) for k, v in needs.items()}
+    before = forecast(nodes, needs, today, CAL)
+    after = forecast(nodes, more, today, CAL)
+    for node in nodes:
+        if before.items[node.id].finish is not None:
+            assert after.items[node.id].finish >= before.items[node.id].finish
+    assert (after.finish is None) == (before.finish is None)
+    assert before.finish is None or after.finish >= before.finish
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 30), min_size=1, max_size=8), st.integers(0, 400))
+def test_on_a_chain_the_forecast_is_the_sum_of_the_limits(limits, days):
+    today = TODAY + dt.timedelta(days=days)
+    nodes = [pending(i, limit) for i, limit in enumerate(limits)]
+    needs = {i: [i - 1] for i in range(1, len(limits))}
+    result = forecast(nodes, needs, today, CAL)
+    assert result.finish == CAL.add_workdays(today, sum(limits))
+    assert result.critical_path == tuple(range(len(limits)))  # a chain is all critical
+    assert all(f.slack == 0 for f in result.items.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans(units=st.just(W)), st.data())
+def test_slack_is_how_far_a_milestone_may_slip_without_moving_the_project(plan, data):
+    """Zero slack: one more working day on the milestone moves the project's date, so it is on
+    the critical path; slack s > 0: s more working days leave the project's date alone."""
+    nodes, needs, today = plan
+    result = forecast(nodes, needs, today, CAL)
+    node = data.draw(st.sampled_from(nodes))
+    slack = result.items[node.id].slack
+    assert (slack == 0) == (node.id in result.critical_path)
+
+    def with_limit(extra):
+        changed = [Node(n.id, n.status, n.limit_value + (extra if n.id == node.id else 0), W)
+                   for n in nodes]
+        return forecast(changed, needs, today, CAL).finish
+
+    if slack == 0:
+        assert with_limit(1) > result.finish
+    else:
+        assert with_limit(slack) == result.finish
+        assert with_limit(slack + 1) > result.finish
