@@ -82,6 +82,20 @@ LABELS: dict[str, dict[str, object]] = {
         "met": _l("Kept"),
         "missed": _l("Not kept"),
     },
+    # A bar of the project's plan on working days (milestones.timeline.GanttBar.kind).
+    "gantt_kind": {
+        "done": _l("Issued"),
+        "running": _l("Under review"),
+        "paused": _l("Paused"),
+        "planned": _l("Expected"),
+    },
+    # The project list's deadline filter (projects.queries.SLA_FILTERS).
+    "deadline_filter": {
+        "overdue": _l("A milestone overdue"),
+        "due_soon": _l("A milestone due soon"),
+        "promise_at_risk": _l("Whole-chain promise at risk"),
+        "promise_overdue": _l("Whole-chain promise overdue"),
+    },
     # The dashboards' drill-down lists of milestones.
     "dashboard_state": {
         "overdue": _l("Overdue"),

@@ -68,6 +68,8 @@ class KeyFigures:
     milestones_missed: int
     milestones_overdue: int
     workdays_saved: int
+    promises_at_risk: int = 0  # projects whose whole-chain promise is forecast to be missed
+    promises_overdue: int = 0  # projects past the promised day, not yet through
 
     @property
     def compliance_pct(self) -> float | None:

@@ -59,12 +59,15 @@ def _figures(summary: Summary) -> Table:
         (T["met"], f"{f.milestones_met:,}"),
         (T["missed"], f"{f.milestones_missed:,}"),
         (T["overdue"], f"{f.milestones_overdue:,}"),
+        (T["promises_at_risk"], f"{f.promises_at_risk:,}"),
+        (T["promises_overdue"], f"{f.promises_overdue:,}"),
     ]
+    columns = 3
     cells = [[para(value, "figure"), para(label, "figure_label")] for label, value in items]
-    cells.append("")
-    rows = [cells[0:4], cells[4:8]]
-    w = content_width() / 4
-    table = Table(rows, colWidths=[w] * 4)
+    cells += [""] * (-len(cells) % columns)
+    rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
+    w = content_width() / columns
+    table = Table(rows, colWidths=[w] * columns)
     table.setStyle(grid_style(header_rows=0, zebra=False, extra=[
         ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
         ("LEFTPADDING", (0, 0), (-1, -1), 8), ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -79,6 +79,8 @@ SUMMARY = {
     "met": "按时办结节点",
     "missed": "超时办结节点",
     "overdue": "当前逾期节点",
+    "promises_at_risk": "全链条承诺有风险项目",
+    "promises_overdue": "全链条承诺已超期项目",
     "compliance": "按时办结率",
     "saved": "较法定时限节省",
     "days_unit": "{n} 个工作日",

@@ -68,6 +68,12 @@ class FiguresSchema(Schema):
                                     metadata={"description": "against statutory limits"})
     open_blockers = fields.Integer(required=True)
     unassigned_projects = fields.Integer(required=True)
+    promises_at_risk = fields.Integer(required=True, metadata={
+        "description": "projects whose whole-chain promise is forecast to be missed "
+                       "(the project list's sla=promise_at_risk)"})
+    promises_overdue = fields.Integer(required=True, metadata={
+        "description": "projects past their promised day, the end item not yet issued "
+                       "(sla=promise_overdue)"})
     stages = fields.List(fields.Nested(StageFigureSchema), required=True)
     stage_workdays = fields.List(fields.Nested(StageDaysSchema), required=True)
     months = fields.List(fields.Nested(MonthSchema), required=True)
@@ -107,6 +113,7 @@ def figures_payload(f: ParkFigures, months: list[str]) -> dict:
         "milestones_paused": f.paused, "milestones_met": f.met, "milestones_missed": f.missed,
         "compliance_pct": f.compliance_pct, "workdays_saved": f.workdays_saved,
         "open_blockers": f.open_blockers, "unassigned_projects": f.unassigned,
+        "promises_at_risk": f.promise_at_risk, "promises_overdue": f.promise_overdue,
         "stages": [{"stage": s.value, "active_projects": f.stages.get(s.value, [0, 0])[0],
                     "investment": f.stages.get(s.value, [0, 0])[1]} for s in Stage],
         "stage_workdays": [{"stage": stage, "finished": d.finished,

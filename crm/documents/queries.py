@@ -33,8 +33,8 @@ from crm.extensions import db
 from crm.labels import label
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
-from crm.milestones.models import Milestone, MilestoneStatus
-from crm.milestones.queries import state_condition, warning_workdays
+from crm.milestones.models import Milestone, MilestoneStatus, ProjectForecast
+from crm.milestones.queries import promise_condition, state_condition, warning_workdays
 from crm.parks.models import Park
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
@@ -145,10 +145,12 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
         overdue, overdue_total = _overdue(in_scope, today, calendar)
         blockers, blockers_total = _blockers(in_scope, today)
         workload, workload_total = _workload(park_id, today)
+        at_risk, promise_overdue = _promises(in_scope, today)
     figures = reports.KeyFigures(
         active_projects=active, total_investment_wan=investment, milestones_met=met,
         milestones_missed=missed, milestones_overdue=overdue_total,
         workdays_saved=_workdays_saved(in_scope, start, end, calendar),
+        promises_at_risk=at_risk, promises_overdue=promise_overdue,
     )
     return reports.Summary(
         scope_label=scope_label, period_start=start, period_end=end, generated_at=local_now(),
@@ -225,6 +227,15 @@ def _overdue(in_scope, today, calendar):
     listed = tuple(reports.OverdueRow(r.project, r.park, r.item, r.due_on, r.late,
                                       r.responsible) for r in rows)
     return listed, total
+
+
+def _promises(in_scope, today):
+    """Projects whose whole-chain promise is at risk / overdue (the dashboards' figures)."""
+    return db.session.execute(
+        select(func.count().filter(promise_condition("at_risk", today)),
+               func.count().filter(promise_condition("overdue", today)))
+        .select_from(Project).join(ProjectForecast, ProjectForecast.project_id == Project.id)
+        .where(in_scope(Project.park_id))).one()
 
 
 def _blockers(in_scope, today):

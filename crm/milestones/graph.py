@@ -124,6 +124,18 @@ def topological_order(ids: Iterable, needs: Mapping[object, Iterable[object]]) -
     return order
 
 
+def levels(ids: Iterable, needs: Mapping[object, Iterable[object]]) -> dict:
+    """The step of each item in the plan drawn as a graph: 1 for an item that needs nothing,
+    else one more than the highest step it needs (items of one step can run side by side).
+    Dependencies outside ``ids`` are ignored; raises CycleError on a cycle."""
+    ids = list(ids)
+    known = set(ids)
+    step: dict = {}
+    for item in topological_order(ids, needs):
+        step[item] = 1 + max((step[d] for d in needs.get(item, ()) if d in known), default=0)
+    return step
+
+
 def is_ready(node_id, statuses: Mapping[object, str], needs: Mapping[object, Iterable[object]]) -> bool:
     """A pending milestone may start when everything it needs is done (met or missed) or
     waived."""

@@ -268,6 +268,14 @@ def promise_condition(state: str, today: dt.date):
     return conditions[state]()
 
 
+def projects_with_promise(state: str, today: dt.date):
+    """SQL condition on Project: its whole-chain promise is in ``state`` (the project list's
+    filter behind the dashboards' promise figures)."""
+    return select(ProjectForecast.project_id).where(
+        ProjectForecast.project_id == Project.id,
+        promise_condition(state, today)).correlate(Project).exists()
+
+
 # Badge colour of each SLA state.
 STATE_COLOURS = {"on_track": "success", "met": "success", "due_soon": "warning",
                  "overdue": "danger", "missed": "danger", "pending": "secondary",

@@ -16,6 +16,7 @@ from crm.auth.permissions import Action, can
 from crm.extensions import db
 from crm.i18n import today as local_today
 from crm.milestones import graph, sla
+from crm.milestones.calendar import OutOfRange
 from crm.milestones.models import CommitmentRule, Milestone, MilestonePause
 from crm.milestones.queries import (
     DONE, PAUSED, RUNNING, STATE_COLOURS, allowed_actions, dependency_map, project_forecast,
@@ -45,6 +46,51 @@ class TimelineRow:
     saved: int | None  # done: working days saved against the statutory limit
     needs: list[str]  # the names of the milestones it needs issued first
     waiting_on: list[str]  # those of them still open (a pending one is not ready)
+
+
+@dataclass(frozen=True)
+class GanttBar:
+    """One milestone on the working-day timeline: from acceptance (actual or expected) to
+    issue (actual, or forecast)."""
+
+    id: int
+    name: str
+    step: int  # the plan drawn as a graph: items of one step may run side by side
+    start: dt.date
+    finish: dt.date
+    kind: str  # done, running, paused, planned (not yet accepted)
+    state: str  # the SLA state (its badge colour)
+    critical: bool
+    workdays: int  # working days from start to finish
+
+
+@dataclass(frozen=True)
+class Gantt:
+    bars: list[GanttBar]
+    first: dt.date
+    last: dt.date
+    today: dt.date
+
+    def chart(self, calendar) -> dict:
+        """The chart's JSON for crm/static/js/charts.js: bars as working-day offsets from
+        ``first`` (weekends and holidays take no room), the date of each offset for labels."""
+        days, day = [], self.first
+        while day <= self.last:
+            if calendar.is_workday(day) or day == self.first:
+                days.append(day.isoformat())
+            day += _DAY
+        base = calendar.ordinal(self.first)
+
+        def at(d):
+            return calendar.ordinal(d) - base
+        return {
+            "kind": "gantt", "days": days,
+            "today": at(self.today) if self.first <= self.today <= self.last else None,
+            "rows": [{"name": b.name, "from": at(b.start), "to": max(at(b.finish), at(b.start)),
+                      "kind": b.kind, "state": b.state, "critical": b.critical,
+                      "start": b.start.isoformat(), "finish": b.finish.isoformat(),
+                      "workdays": b.workdays} for b in self.bars],
+        }
 
 
 @dataclass(frozen=True)
@@ -99,6 +145,8 @@ def timeline(project, user, today: dt.date | None = None) -> dict:
         for year in range(m.accepted_on.year, (m.due_on.year if m.due_on else today.year + 1) + 1)
         if year not in calendar.published_years})
     forecast = project_forecast(project.id)
+    chart = gantt(milestones, needs, {row.milestone.id: row.state for row in rows}, today,
+                  calendar)
     return {
         "project_id": project.id,
         "rows": rows,
@@ -111,7 +159,38 @@ def timeline(project, user, today: dt.date | None = None) -> dict:
         "unpublished_years": unpublished,
         "forecast": forecast,
         "promise": promise(forecast, today),
+        "gantt": chart,
+        "gantt_chart": chart.chart(calendar) if chart else None,
     }
+
+
+def gantt(milestones: list[Milestone], needs: dict, states: dict, today: dt.date,
+          calendar) -> Gantt | None:
+    """The plan on a working-day timeline, computed from the loaded milestones (no query):
+    in the graph's order, parallel items side by side.  None when there is nothing to draw
+    or the dependencies loop (the plan page says so)."""
+    nodes = [graph.Node(m.id, m.status, m.limit_value, m.limit_unit, m.due_on, m.completed_on,
+                        m.remaining_workdays) for m in milestones]
+    try:
+        plan = graph.forecast(nodes, needs, today, calendar)
+        steps = graph.levels([m.id for m in milestones], needs)
+    except (graph.CycleError, OutOfRange):
+        return None
+    bars = []
+    for m in milestones:
+        item = plan.items[m.id]
+        if m.status == "waived" or item.finish is None:
+            continue
+        start = m.accepted_on or item.start or item.finish
+        kind = {"done": "done", "pending": "planned", "paused": "paused"}.get(m.status, "running")
+        bars.append(GanttBar(m.id, m.name, steps[m.id], start, item.finish, kind, states[m.id],
+                             item.critical, max(calendar.workdays_between(start, item.finish), 0)))
+    if not bars:
+        return None
+    order = {m.id: i for i, m in enumerate(milestones)}
+    bars.sort(key=lambda b: (b.step, b.start, order[b.id]))
+    return Gantt(bars, min(b.start for b in bars), max(max(b.finish for b in bars), today),
+                 today)
 
 
 def promise(forecast, today: dt.date) -> Promise | None:

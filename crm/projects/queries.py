@@ -29,7 +29,10 @@ from crm.projects.models import (
 )
 
 FEED_PAGE = 30
-SLA_FILTERS = ("overdue", "due_soon")
+# The list's deadline filter: a milestone overdue / due soon, or the whole-chain promise at
+# risk / overdue (milestones.queries.projects_with_milestones / projects_with_promise).
+SLA_FILTERS = ("overdue", "due_soon", "promise_at_risk", "promise_overdue")
+PROMISE_PREFIX = "promise_"
 SORTS = ("created", "name", "park", "stage", "investment", "due", "blockers")
 MAX_SEARCH = 100
 

@@ -139,7 +139,8 @@ def test_every_surface_gives_the_same_figures(app, client, city):
             checked += value
         finished = _page(client, f"/dashboard/milestones?state=finished&park={park}&period={PERIOD}")
         assert int(_number(finished, "total")) == f.met + f.missed
-        for name in ("active_projects", "open_blockers", "workdays_saved", "unassigned"):
+        for name in ("active_projects", "open_blockers", "workdays_saved", "unassigned",
+                     "promise_at_risk", "promise_overdue"):
             assert int(_number(board, f"figure-{name}")) == getattr(f, name), (where, name)
         assert _number(board, "figure-investment") == _yi(app, f.investment)
         blockers = _page(client, f"/dashboard/blockers?park={park}")
@@ -159,6 +160,10 @@ def test_every_surface_gives_the_same_figures(app, client, city):
         for state in ("overdue", "due_soon"):  # the list's deadline filter: their projects
             listed = _page(client, f"/projects/?view=all&park={park}&sla={state}")
             assert _attr(listed, "list-totals", "data-count") == projects_in[park][state], where
+        for state in ("at_risk", "overdue"):  # the whole-chain promise figures' links
+            listed = _page(client, f"/projects/?view=all&park={park}&sla=promise_{state}")
+            assert (_attr(listed, "list-totals", "data-count")
+                    == getattr(f, f"promise_{state}")), (where, state)
         queue = _page(client, f"/parks/{park}/unassigned")
         assert _attr(queue, "unassigned-total", "data-count") == f.unassigned, where
 
@@ -171,9 +176,12 @@ def test_every_surface_gives_the_same_figures(app, client, city):
                          ("active_projects", total.active_projects), ("investment", total.investment),
                          ("open_blockers", total.open_blockers),
                          ("unassigned_projects", total.unassigned),
-                         ("workdays_saved", total.workdays_saved)):
+                         ("workdays_saved", total.workdays_saved),
+                         ("promises_at_risk", total.promise_at_risk),
+                         ("promises_overdue", total.promise_overdue)):
         assert city_api["figures"][field] == value, field
-    for name in ("active_projects", "overdue", "due_soon", "open_blockers", "workdays_saved"):
+    for name in ("active_projects", "overdue", "due_soon", "open_blockers", "workdays_saved",
+                 "promise_at_risk", "promise_overdue"):
         assert int(_number(city_page, f"figure-{name}")) == getattr(total, name), name
     for state, figure in (("overdue", total.overdue), ("due_soon", total.due_soon),
                           ("met", total.met), ("missed", total.missed)):
@@ -181,11 +189,15 @@ def test_every_surface_gives_the_same_figures(app, client, city):
         assert int(_number(drill, "total")) == figure, state
     serving = _page(client, "/projects/?view=all&status=in_service")
     assert _attr(serving, "list-totals", "data-count") == total.active_projects
+    for state in ("at_risk", "overdue"):
+        listed = _page(client, f"/projects/?view=all&sla=promise_{state}")
+        assert _attr(listed, "list-totals", "data-count") == getattr(total, f"promise_{state}")
     _same_as_summary(pdf[None], computed_total(computed), "city")
     # The generated city exercises every figure (a test over zeros proves nothing).
     year = computed_total(computed)
     assert min(year.overdue, year.due_soon, year.on_track, year.paused, year.met, year.missed,
-               year.open_blockers, year.approved_projects, year.unassigned) > 0, year
+               year.open_blockers, year.approved_projects, year.unassigned,
+               year.promise_at_risk, year.promise_overdue) > 0, year
     assert checked > 300
 
 
@@ -206,6 +218,8 @@ def _same_figures(payload: dict, f, where) -> None:
                  "workdays_saved"):
         assert payload[name] == getattr(f, name), (where, name)
     assert payload["unassigned_projects"] == f.unassigned, where
+    assert (payload["promises_at_risk"], payload["promises_overdue"]) == (
+        f.promise_at_risk, f.promise_overdue), where
     assert payload["compliance_pct"] == f.compliance_pct, where
     assert payload["stages"] == [{"stage": s, "active_projects": f.stages.get(s, [0, 0])[0],
                                   "investment": f.stages.get(s, [0, 0])[1]} for s in STAGES]
@@ -217,6 +231,7 @@ def _same_as_summary(report, f, where) -> None:
     assert (k.milestones_met, k.milestones_missed) == (f.met, f.missed), where
     assert k.milestones_overdue == report.overdue_total == f.overdue, where
     assert k.workdays_saved == f.workdays_saved, where
+    assert (k.promises_at_risk, k.promises_overdue) == (f.promise_at_risk, f.promise_overdue), where
     assert report.blockers_total == f.open_blockers, where
     assert [s.value for s in report.stages] == [f.stages.get(stage, [0, 0])[0] for stage in STAGES], where
 

@@ -234,6 +234,41 @@ def test_managers_change_dependencies_with_a_reason_and_no_loops(db_session, wor
     assert actions == ["dependency.add", "dependency.remove"]
 
 
+def test_the_plan_on_working_days_follows_the_forecast(db_session, world):
+    from crm.milestones import queries
+    from crm.milestones.services import forecasts, lifecycle
+    from crm.milestones.timeline import timeline
+
+    project, items = _plan(db_session, world)
+    _issue(items["filing_record"], TODAY)
+    lifecycle.waive(items["energy_review"], reason="不涉及", today=TODAY)
+    # (the stage it reached drew up the plan again, forecast from the real today)
+    forecasts.refresh_projects([project.id], TODAY, queries.work_calendar())
+    ctx = timeline(project, world.users["manager_a"], today=TODAY)
+    bars = {b.id: b for b in ctx["gantt"].bars}
+    calendar = queries.work_calendar()
+    assert items["energy_review"].id not in bars  # waived: holds nothing up, drawn nowhere
+    filing = bars[items["filing_record"].id]
+    assert (filing.kind, filing.start, filing.finish, filing.step) == ("done", TODAY, TODAY, 1)
+    needs = queries.dependency_map(project.id)
+    for bar in bars.values():
+        m = db_session.get(type(items["filing_record"]), bar.id)
+        if bar.kind == "planned":
+            assert bar.finish == m.forecast_on and bar.start >= TODAY
+            for dep in needs.get(bar.id, ()):
+                if dep in bars:
+                    assert bar.start >= bars[dep].finish and bar.step > bars[dep].step
+        assert bar.workdays == calendar.workdays_between(bar.start, bar.finish)
+        assert bar.critical == m.critical
+    order = [b.step for b in ctx["gantt"].bars]
+    assert order == sorted(order)
+    chart = ctx["gantt_chart"]
+    assert len(chart["rows"]) == len(bars) and chart["days"][0] == ctx["gantt"].first.isoformat()
+    permit = next(r for r in chart["rows"] if r["name"] == items["construction_permit"].name)
+    # Offsets count working days: the permit's bar is as long as its working days.
+    assert permit["to"] - permit["from"] == permit["workdays"]
+
+
 def test_the_timeline_shows_the_plan_and_managers_edit_it(app, client, world):
     from crm.extensions import db
 
@@ -246,6 +281,7 @@ def test_the_timeline_shows_the_plan_and_managers_edit_it(app, client, world):
     html = client.get(f"/projects/{pid}").get_data(as_text=True)
     assert 'data-testid="plan-forecast"' in html and "预计审批完成" in html
     assert "关键路径" in html and "等待 项目备案" in html
+    assert 'data-testid="gantt"' in html and 'id="gantt-data"' in html and "以表格查看" in html
     assert 'data-testid="edit-dependencies"' not in html  # agents do not edit the plan
     assert client.get(f"/projects/{pid}/plan/dependencies").status_code == 403
     page = client.get(f"/projects/{pid}/milestones/{energy}/start").get_data(as_text=True)

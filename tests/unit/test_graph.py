@@ -9,7 +9,8 @@ from hypothesis import assume, given, settings, strategies as st
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.graph import (
-    CycleError, Node, check_acyclic, find_cycle, forecast, is_ready, topological_order, waiting_on,
+    CycleError, Node, check_acyclic, find_cycle, forecast, is_ready, levels, topological_order,
+    waiting_on,
 )
 
 pytestmark = pytest.mark.unit
@@ -39,6 +40,25 @@ def test_topological_order_puts_every_item_after_what_it_needs():
     assert topological_order(["permit", "drawings", "planning", "land"], needs) == [
         "land", "planning", "drawings", "permit"]
     assert topological_order(["a", "b"], {"a": ["elsewhere"]}) == ["a", "b"]
+
+
+def test_items_of_one_step_run_side_by_side():
+    needs = {"permit": ["drawings", "planning"], "planning": ["land"], "drawings": [],
+             "land": [], "eia": []}
+    assert levels(["land", "eia", "drawings", "planning", "permit"], needs) == {
+        "land": 1, "eia": 1, "drawings": 1, "planning": 2, "permit": 3}
+    with pytest.raises(CycleError):
+        levels(["a", "b"], {"a": ["b"], "b": ["a"]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_every_item_comes_one_step_after_the_last_it_needs(data):
+    nodes, needs, _today = data.draw(plans())
+    step = levels([n.id for n in nodes], needs)
+    for node in nodes:
+        wanted = needs[node.id]
+        assert step[node.id] == 1 + max((step[d] for d in wanted), default=0)
 
 
 def test_ready_when_everything_needed_is_done_or_waived():

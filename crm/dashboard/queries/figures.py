@@ -9,7 +9,7 @@ working days with the calendar's precomputed ordinals.
 Each figure counts with the one definition of what it counts: milestone states from
 ``milestones.queries.state_condition`` (the SQL side of ``sla.state``, with the one due-soon
 setting), ``Project.in_service``, ``ProgressLog.is_open_blocker``,
-``agents.queries.unassigned_condition``.
+``agents.queries.unassigned_condition``, ``milestones.queries.promise_condition``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from crm.extensions import db
 from crm.i18n import local_day_start
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
-from crm.milestones.models import Milestone, MilestoneStatus
-from crm.milestones.queries import finished_condition, state_condition
+from crm.milestones.models import Milestone, MilestoneStatus, ProjectForecast
+from crm.milestones.queries import finished_condition, promise_condition, state_condition
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
 
@@ -104,6 +104,8 @@ class ParkFigures:
     workdays_saved: int = 0
     open_blockers: int = 0
     unassigned: int = 0
+    promise_at_risk: int = 0  # projects whose whole-chain promise is at risk
+    promise_overdue: int = 0  # ... past its promised day, the end item not issued
     stage_days: dict[str, StageDays] = field(default_factory=dict)
     months: dict[str, list[int]] = field(default_factory=dict)  # 'YYYY-MM' -> [new, met, missed]
 
@@ -129,7 +131,7 @@ class ParkFigures:
         for name in ("active_projects", "investment", "approved_projects", "new_this_month",
                      "overdue", "due_soon",
                      "on_track", "paused", "met", "missed", "workdays_saved", "open_blockers",
-                     "unassigned"):
+                     "unassigned", "promise_at_risk", "promise_overdue"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for stage, (count, investment) in other.stages.items():
             mine = self.stages.setdefault(stage, [0, 0])
@@ -157,12 +159,13 @@ def trend_months(today: dt.date, count: int = TREND_MONTHS) -> list[str]:
 
 
 def compute(slice_: Slice, today: dt.date, calendar: WorkCalendar) -> dict[int, ParkFigures]:
-    """Figures per park for the slice (one park, or all of them): nine queries."""
+    """Figures per park for the slice (one park, or all of them): ten queries."""
     figures: dict[int, ParkFigures] = defaultdict(ParkFigures)
     _projects(figures, slice_, today)
     _running(figures, slice_, today, calendar)
     _finished(figures, slice_, today, calendar)
     _blockers_and_unassigned(figures, slice_)
+    _promises(figures, slice_, today)
     _months(figures, slice_, today)
     return dict(figures)
 
@@ -279,6 +282,19 @@ def _blockers_and_unassigned(figures, slice_: Slice) -> None:
             .where(park, unassigned_condition(), *slice_.project_conditions())
             .group_by(Project.park_id)):
         figures[park_id].unassigned = count
+
+
+def _promises(figures, slice_: Slice, today: dt.date) -> None:
+    query = (select(Project.park_id,
+                    func.count().filter(promise_condition("at_risk", today)),
+                    func.count().filter(promise_condition("overdue", today)))
+             .join(ProjectForecast, ProjectForecast.project_id == Project.id)
+             .where(*slice_.project_conditions()).group_by(Project.park_id))
+    if slice_.park_id is not None:
+        query = query.where(Project.park_id == slice_.park_id)
+    for park_id, at_risk, overdue in db.session.execute(query):
+        figures[park_id].promise_at_risk = at_risk
+        figures[park_id].promise_overdue = overdue
 
 
 def _month_bucket(column, months: list[str], to_bound):

@@ -21,7 +21,9 @@ from crm.db import parse_id
 from crm.errors import Conflict, DomainError, apply_to_form
 from crm.i18n import today
 from crm.labels import label
-from crm.milestones.queries import deadline_state, projects_with_milestones, work_calendar
+from crm.milestones.queries import (
+    deadline_state, projects_with_milestones, projects_with_promise, work_calendar,
+)
 from crm.projects import queries, services
 from crm.projects.forms import StageForm, project_form, project_log_form
 from crm.projects.models import INDUSTRIES, LogKind, Project, ProjectStatus, Stage
@@ -77,9 +79,12 @@ def _filters():
 
 
 def _deadline_conditions(f: queries.ProjectFilters, day: dt.date, calendar) -> list:
-    """The list's deadline filter (projects with an overdue / a due-soon milestone)."""
+    """The list's deadline filter (projects with an overdue / a due-soon milestone, or whose
+    whole-chain promise is at risk / overdue)."""
     if f.sla is None:
         return []
+    if f.sla.startswith(queries.PROMISE_PREFIX):
+        return [projects_with_promise(f.sla.removeprefix(queries.PROMISE_PREFIX), day)]
     return [projects_with_milestones(f.sla, day, calendar)]
 
 
