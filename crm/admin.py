@@ -32,6 +32,8 @@ from crm.i18n import local_time
 from crm.labels import choices, label
 from crm.milestones.models import CalendarOverride
 from crm.milestones.queries import build_calendar
+from crm.milestones.services.forecasts import mark_stale, queue_refresh
+from crm.milestones.services.plans import check_commitment, check_requires
 from crm.milestones.services.schedules import recompute_open
 from crm.security import csp_nonce
 
@@ -203,16 +205,73 @@ class ApprovalItemView(SecuredModelView):
                      "committed_limit": _l("Committed limit"), "committed_unit": _l("Unit"),
                      "applicability": _l("Applies to"), "district": _l("District"),
                      "active": _l("Enabled"), "sort_order": _l("Order"), "code": _l("Code"),
-                     "required": _l("Required"), "required_materials": _l("Required materials")}
+                     "required": _l("Required"), "required_materials": _l("Required materials"),
+                     "requires": _l("Needs issued first"),
+                     "extension_allowance": _l("Extension allowed (working days)")}
     form_columns = ("code", "name", "department", "stage", "statutory_limit", "statutory_unit",
                     "committed_limit", "committed_unit", "applicability", "required",
-                    "required_materials", "sort_order", "district", "active")
+                    "required_materials", "requires", "extension_allowance", "sort_order",
+                    "district", "active")
+    form_args = {
+        "requires": {"description": _l("The codes of the items that must be issued before this "
+                                       "one can be accepted, separated by spaces; items that "
+                                       "need nothing of each other run in parallel. New plans "
+                                       "copy them; existing plans keep theirs.")},
+        "extension_allowance": {"validators": [InputRequired(), NumberRange(
+            min=0, max=60, message=_l("Enter a number of working days from 0 to 60."))]},
+    }
     form_choices = {
         "statutory_unit": choices("limit_unit"),
         "committed_unit": choices("limit_unit"),
         "stage": [(c, t) for c, t in choices("stage") if c in ("filing", "land", "planning", "permitting")],
         "applicability": choices("applicability"),
     }
+
+    def on_model_change(self, form, model, is_created):
+        try:
+            model.requires = check_requires(model, model.requires)
+        except DomainError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class CommitmentRuleView(SecuredModelView):
+    """The parks' whole-chain promises.  A saved change marks every forecast stale; the
+    forecast job (hourly, and queued at once) recomputes the promises."""
+
+    column_list = ("name", "park", "approval_mode", "start_code", "end_code", "limit_workdays",
+                   "active")
+    column_labels = {"name": _l("Name"), "park": _l("Park"), "approval_mode": _l("Approval mode"),
+                     "start_code": _l("From the issue of (code)"),
+                     "end_code": _l("To the issue of (code)"),
+                     "limit_workdays": _l("Working days"), "active": _l("Enabled")}
+    column_formatters = {"approval_mode": lambda v, c, m, n: (
+        label("approval_mode", m.approval_mode) if m.approval_mode else _l("Any"))}
+    form_columns = ("name", "park", "approval_mode", "start_code", "end_code", "limit_workdays",
+                    "active")
+    form_choices = {"approval_mode": [("", _l("Any")), *choices("approval_mode")]}
+    form_args = {
+        "name": {"validators": [InputRequired(), Length(max=100)]},
+        "park": {"description": _l("Empty: the whole city (a park's own promise replaces it).")},
+        "limit_workdays": {"validators": [InputRequired(), NumberRange(
+            min=1, max=1000, message=_l("Enter a number of working days from 1 to 1000."))]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        model.approval_mode = model.approval_mode or None
+        try:
+            check_commitment(model)
+        except DomainError as exc:
+            raise ValidationError(str(exc)) from exc
+        mark_stale()
+
+    def on_model_delete(self, model):
+        mark_stale()
+
+    def after_model_change(self, form, model, is_created):
+        queue_refresh()
+
+    def after_model_delete(self, model):
+        queue_refresh()
 
 
 class RecomputesDeadlines:
@@ -278,6 +337,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(UserView(m.User, db, name=_l("Users"), endpoint="admin_users"))
     admin.add_view(ApprovalItemView(m.ApprovalItem, db, name=_l("Approval items"),
                                     endpoint="admin_approval_items"))
+    admin.add_view(CommitmentRuleView(m.CommitmentRule, db, name=_l("Whole-chain promises"),
+                                      endpoint="admin_commitments"))
     admin.add_view(CalendarOverrideView(m.CalendarOverride, db, name=_l("Calendar"),
                                         endpoint="admin_calendar"))
     admin.add_link(MenuLink(name=IMPORT_LINK_LABEL, url="/milestones/calendar/import"))

@@ -7,7 +7,8 @@ from crm.projects.models import (  # noqa: F401
     LogAnnotation, LogKind, ProgressLog, Project, ProjectStatus, Stage, StageChange,
 )
 from crm.milestones.models import (  # noqa: F401
-    ApprovalItem, CalendarOverride, CalendarYear, Milestone, MilestonePause, MilestoneStatus,
+    ApprovalItem, CalendarOverride, CalendarYear, CommitmentRule, Milestone,
+    MilestoneDependency, MilestonePause, MilestoneStatus, ProjectForecast,
 )
 from crm.documents.models import GeneratedDocument  # noqa: F401
 from crm.notifications.models import Notification  # noqa: F401

@@ -5,15 +5,15 @@ as frozen dataclasses and stores the bytes it gets back.
 """
 
 from reports.data import (
-    BlockerRow, ComplianceRow, Count, KeyFigures, OverdueRow, Person, PlanItem, ServiceOrder,
-    Summary, WorkloadRow,
+    BlockerRow, ComplianceRow, Count, KeyFigures, OrderPromise, OverdueRow, Person, PlanItem,
+    ServiceOrder, Summary, WorkloadRow,
 )
 from reports.service_order import build_service_order
 from reports.styles import register_font, warm_up
 from reports.summary import build_summary
 
 __all__ = [
-    "BlockerRow", "ComplianceRow", "Count", "KeyFigures", "OverdueRow", "Person", "PlanItem",
+    "BlockerRow", "ComplianceRow", "Count", "KeyFigures", "OrderPromise", "OverdueRow", "Person", "PlanItem",
     "ServiceOrder", "Summary", "WorkloadRow", "build_service_order", "build_summary",
     "register_font", "warm_up",
 ]

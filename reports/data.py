@@ -31,6 +31,20 @@ class PlanItem:
     state_label: str
     remaining_workdays: int | None = None  # paused milestones: the frozen working days left
     completed_on: dt.date | None = None
+    needs: tuple[str, ...] = ()  # the items it needs issued first (parallel approvals)
+    forecast_on: dt.date | None = None  # not yet issued: the expected issue date
+
+
+@dataclass(frozen=True)
+class OrderPromise:
+    """The park's whole-chain promise: ``limit_workdays`` working days from the issue of
+    ``start_item`` to the issue of ``end_item``; ``due_on`` once the clock has started."""
+
+    name: str
+    start_item: str
+    end_item: str
+    limit_workdays: int
+    due_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,9 @@ class ServiceOrder:
     plan: tuple[PlanItem, ...] = ()
     description: str | None = None
     promises: tuple[str, ...] | None = None  # None: the standard promises (reports.text)
+    forecast_on: dt.date | None = None  # the expected date of the last approval
+    forecast_provisional: bool = False
+    chain_promise: OrderPromise | None = None
     generated_at: dt.datetime | None = None  # local time, shown in the footer
 
 

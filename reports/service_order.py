@@ -149,14 +149,19 @@ def _plan(order: ServiceOrder) -> list:
     rows = [head]
     provisional = False
     for n, item in enumerate(order.plan, start=1):
-        due = iso(item.due_on)
+        due = esc(iso(item.due_on))
         if item.due_on and item.due_provisional:
             due += " *"
             provisional = True
+        elif item.due_on is None and item.forecast_on and item.status == "pending":
+            due = _small(T["expected"].format(date=iso(item.forecast_on)))
+        name = esc(item.name)
+        if item.needs:
+            name += "<br/>" + _small(T["needs"].format(names="、".join(item.needs)))
         rows.append([
-            para(str(n), "cell_center"), para(item.name, "cell"),
+            para(str(n), "cell_center"), markup(name, "cell"),
             para(item.department or T["empty"], "cell"), para(_limit(item), "cell"),
-            para(iso(item.accepted_on), "cell"), para(due, "cell"), _state_cell(item),
+            para(iso(item.accepted_on), "cell"), markup(due, "cell"), _state_cell(item),
         ])
     w = content_width()
     widths = [0.06, 0.24, 0.19, 0.12, 0.12, 0.13, 0.14]
@@ -165,7 +170,30 @@ def _plan(order: ServiceOrder) -> list:
     story = [table]
     if provisional:
         story += [Spacer(1, 2 * mm), para(T["provisional_note"], "small")]
-    return story
+    return story + _outlook(order)
+
+
+def _small(text: str) -> str:
+    """``text`` escaped, in the small grey type of a note inside a cell."""
+    return f'<font size="7.5" color="#5c6670">{esc(text)}</font>'
+
+
+def _outlook(order: ServiceOrder) -> list:
+    """The forecast approval date and the park's whole-chain promise, under the plan."""
+    lines = []
+    if order.forecast_on:
+        text = T["forecast"].format(date=iso(order.forecast_on))
+        if order.forecast_provisional:
+            text += T["forecast_provisional"]
+        lines.append(text)
+    p = order.chain_promise
+    if p is not None:
+        text = T["chain_promise"].format(name=p.name, start=p.start_item, n=p.limit_workdays,
+                                         end=p.end_item)
+        text += (T["chain_due"].format(date=iso(p.due_on)) if p.due_on
+                 else T["chain_not_started"].format(start=p.start_item))
+        lines.append(text)
+    return [Spacer(1, 2 * mm)] + [para(line, "body") for line in lines] if lines else []
 
 
 def _promises(order: ServiceOrder) -> list:

@@ -33,8 +33,12 @@ from crm.extensions import db
 from crm.labels import label
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
-from crm.milestones.models import Milestone, MilestoneStatus, ProjectForecast
-from crm.milestones.queries import promise_condition, state_condition, warning_workdays
+from crm.milestones.models import (
+    ApprovalItem, CommitmentRule, Milestone, MilestoneStatus, ProjectForecast,
+)
+from crm.milestones.queries import (
+    dependency_map, project_forecast, promise_condition, state_condition, warning_workdays,
+)
 from crm.parks.models import Park
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
@@ -66,7 +70,7 @@ def order_number(project_id: int, year: int) -> str:
 
 def service_order(project_id: int, *, number: str, version: int, today: dt.date,
                   calendar: WorkCalendar) -> reports.ServiceOrder:
-    """The service order of a project as it stands now (3 queries)."""
+    """The service order of a project as it stands now (about 7 queries)."""
     project = db.session.scalars(
         select(Project).options(joinedload(Project.park)).where(Project.id == project_id)
     ).one()
@@ -80,12 +84,17 @@ def service_order(project_id: int, *, number: str, version: int, today: dt.date,
         .order_by(Milestone.sequence, Milestone.id)
     ).all()
     warning = warning_workdays()
+    needs = dependency_map(project_id)
+    names = {m.id: m.name for m in milestones}
+    forecast = project_forecast(project_id)
     with force_locale(PDF_LOCALE):
         staff = tuple(
             reports.Person(label("assignment_role", a.role), a.staff.name, a.staff.phone)
             for a in sorted(assignments, key=lambda a: _ROLE_ORDER.get(a.role, 9))
         )
-        plan = tuple(_plan_item(m, today, calendar, warning) for m in milestones)
+        plan = tuple(_plan_item(m, today, calendar, warning,
+                                tuple(names[i] for i in needs.get(m.id, ()) if i in names))
+                     for m in milestones)
         stage = label("stage", project.stage)
     return reports.ServiceOrder(
         order_number=number, version=version, issued_on=today, park_name=project.park.name,
@@ -94,10 +103,27 @@ def service_order(project_id: int, *, number: str, version: int, today: dt.date,
         stage_label=stage, contact_name=project.contact_name,
         contact_phone=project.contact_phone, project_url=project_url(project.id),
         staff=staff, plan=plan, description=project.description, generated_at=local_now(),
+        forecast_on=forecast.forecast_on if forecast else None,
+        forecast_provisional=bool(forecast and forecast.provisional),
+        chain_promise=_chain_promise(forecast),
     )
 
 
-def _plan_item(m: Milestone, today: dt.date, calendar: WorkCalendar, warning: int):
+def _chain_promise(forecast) -> reports.OrderPromise | None:
+    """The park's whole-chain promise that applies to the project (one query), or None."""
+    if forecast is None or forecast.rule_id is None:
+        return None
+    rule = db.session.get(CommitmentRule, forecast.rule_id)
+    items = dict(db.session.execute(select(ApprovalItem.code, ApprovalItem.name).where(
+        ApprovalItem.code.in_((rule.start_code, rule.end_code)))).all())
+    return reports.OrderPromise(
+        name=rule.name, start_item=items.get(rule.start_code, rule.start_code),
+        end_item=items.get(rule.end_code, rule.end_code), limit_workdays=rule.limit_workdays,
+        due_on=forecast.promise_due_on)
+
+
+def _plan_item(m: Milestone, today: dt.date, calendar: WorkCalendar, warning: int,
+               needs: tuple[str, ...] = ()):
     state = sla.state(sla.MilestoneFacts(m.status, m.due_on, m.completed_on), today, calendar,
                       warning)
     return reports.PlanItem(
@@ -105,7 +131,8 @@ def _plan_item(m: Milestone, today: dt.date, calendar: WorkCalendar, warning: in
         limit_unit=m.limit_unit, accepted_on=m.accepted_on, due_on=m.due_on,
         due_provisional=m.due_provisional, status=m.status, state=state,
         state_label=label("sla_state", state), remaining_workdays=m.remaining_workdays,
-        completed_on=m.completed_on,
+        completed_on=m.completed_on, needs=needs,
+        forecast_on=m.forecast_on if m.status not in ("done", "waived") else None,
     )
 
 
@@ -113,10 +140,11 @@ def fingerprint(order: reports.ServiceOrder) -> str:
     """What a service order promises, hashed: a new version is made only when it changes.
 
     Leaves out what changes by itself (the date, the generation time, the number and version,
-    and the SLA states that move with today); keeps the project, the team and the plan.
+    and the SLA states and forecasts that move with today); keeps the project, the team, the
+    plan with its dependencies and the whole-chain promise.
     """
     plan = [(i.name, i.department, i.limit_value, i.limit_unit, i.accepted_on, i.due_on,
-             i.due_provisional, i.status, i.remaining_workdays, i.completed_on)
+             i.due_provisional, i.status, i.remaining_workdays, i.completed_on, list(i.needs))
             for i in order.plan]
     payload = {
         "project": (order.project_name, order.project_code, order.investor_name,
@@ -124,6 +152,11 @@ def fingerprint(order: reports.ServiceOrder) -> str:
                     order.contact_phone, order.description, order.park_name, order.project_url),
         "staff": [(p.role, p.name, p.phone) for p in order.staff],
         "plan": plan,
+        # The promise made (its clock starts when its first item is issued); the forecast
+        # moves with the days and makes no new version.
+        "chain_promise": order.chain_promise and (
+            order.chain_promise.name, order.chain_promise.limit_workdays,
+            order.chain_promise.due_on),
     }
     text = json.dumps(payload, ensure_ascii=False, default=str, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -226,6 +226,8 @@ class CommitmentRule(db.Model):
     limit_workdays: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    park: Mapped["Park | None"] = relationship()  # noqa: F821
+
     def __str__(self) -> str:
         return self.name
 

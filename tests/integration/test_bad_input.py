@@ -1115,6 +1115,17 @@ ADMIN_CREATE_FORMS = [
     ("admin_districts", {"code": "abc", "name": "某区"}),
     ("admin_districts", {"code": "", "name": "某区"}),
     ("admin_districts", {"code": "320612" * 20000, "name": "某区"}),
+    ("admin_commitments", {"name": "自己到自己", "start_code": "filing_record",
+                           "end_code": "filing_record", "limit_workdays": "30", "active": "y"}),
+    ("admin_commitments", {"name": "未知事项", "start_code": "<script>", "end_code": "x",
+                           "limit_workdays": "30"}),
+    ("admin_commitments", {"name": "零天", "start_code": "filing_record",
+                           "end_code": "construction_permit", "limit_workdays": "0"}),
+    ("admin_approval_items", {"code": "loop_item", "name": "自我依赖", "department": "某局",
+                              "stage": "filing", "committed_limit": "5", "committed_unit": "working",
+                              "statutory_unit": "working", "applicability": "always",
+                              "requires": "loop_item", "extension_allowance": "10",
+                              "sort_order": "1", "active": "y"}),
 ]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from crm.errors import DomainError, InvalidState
 from tests import factories
-from tests.conftest import login
+from tests.conftest import DB_KIND, login
 
 D = dt.date
 TODAY = D(2026, 9, 21)
@@ -173,6 +173,36 @@ def test_the_promise_runs_from_its_start_item(db_session, world):
     state = promise_state(forecast.promise_due_on, forecast.promise_end_on,
                           forecast.end_forecast_on, TODAY)
     assert state == ("at_risk" if forecast.end_forecast_on > forecast.promise_due_on else "on_track")
+
+
+def test_the_service_order_carries_the_dependencies_the_forecast_and_the_promise(db_session, world):
+    from crm.documents.queries import fingerprint, service_order
+    from crm.milestones import queries
+    from crm.milestones.models import CommitmentRule
+
+    project, items = _plan(db_session, world)
+    calendar = queries.work_calendar()
+
+    def order():
+        return service_order(project.id, number="FW-2026-000001", version=1, today=TODAY,
+                             calendar=calendar)
+    before = order()
+    forecast = queries.project_forecast(project.id)
+    rule = db_session.get(CommitmentRule, forecast.rule_id)
+    permit = next(i for i in before.plan if i.name == items["construction_permit"].name)
+    assert set(permit.needs) == {items[c].name for c in (
+        "drawing_review", "eia_form", "fire_design_review", "works_planning_permit")}
+    assert permit.forecast_on == items["construction_permit"].forecast_on is not None
+    assert before.forecast_on == forecast.forecast_on
+    promise = before.chain_promise
+    assert (promise.name, promise.limit_workdays, promise.due_on) == (
+        rule.name, rule.limit_workdays, None)
+    assert promise.start_item == items[rule.start_code].name
+    # Issuing the start item starts the promised clock: what the order promises changed.
+    _issue(items["filing_record"], TODAY)
+    after = order()
+    assert after.chain_promise.due_on == calendar.add_workdays(TODAY, rule.limit_workdays)
+    assert fingerprint(after) != fingerprint(before)
 
 
 dates = st.one_of(st.none(), st.dates(D(2026, 1, 1), D(2027, 12, 31)))
@@ -344,3 +374,35 @@ def test_the_morning_refresh_recomputes_yesterdays_forecasts_once(db_session, wo
     assert refresh_forecasts() == {"projects": projects}
     assert db_session.get(ProjectForecast, project.id).computed_on == today()
     assert refresh_forecasts() == {"projects": 0}
+
+
+@pytest.mark.skipif(DB_KIND != "postgresql", reason="row locks: SQLite serialises writers anyway")
+def test_the_background_refresh_skips_a_plan_being_changed_instead_of_waiting(app, world):
+    """While someone changes a project's plan (its row held), the hourly refresh leaves that
+    project to the change's own refresh and does the others at once."""
+    from sqlalchemy import text
+
+    from crm.extensions import db
+    from crm.milestones.models import ProjectForecast
+    from crm.milestones.queries import work_calendar
+    from crm.milestones.services import forecasts
+
+    with app.app_context():
+        for key in ("a1", "b1"):
+            _plan(db.session, world, key)
+        db.session.execute(ProjectForecast.__table__.update().values(computed_on=forecasts.STALE))
+        db.session.commit()
+        held, free = world.projects["a1"].id, world.projects["b1"].id
+    with app.app_context():
+        other = db.engine.connect()
+        other.execute(text("SELECT id FROM projects WHERE id = :id FOR UPDATE"), {"id": held})
+        try:
+            db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+            refreshed = forecasts.refresh_stale(TODAY, work_calendar())
+            db.session.commit()
+        finally:
+            other.rollback()
+            other.close()
+        assert refreshed >= 1
+        assert db.session.get(ProjectForecast, free).computed_on == TODAY
+        assert db.session.get(ProjectForecast, held).computed_on == forecasts.STALE

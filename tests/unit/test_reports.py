@@ -205,3 +205,28 @@ def test_the_qr_code_carries_the_project_url():
     assert (widget.barWidth, widget.barHeight) == (QR_SIZE, QR_SIZE)
     widget.qr.make()
     assert widget.qr.getModuleCount() >= 21  # a real QR symbol (version 1 is 21 x 21)
+
+
+def test_service_order_shows_dependencies_forecasts_and_the_whole_chain_promise():
+    from reports import OrderPromise
+
+    items = list(samples.plan(8))
+    pending = next(i for i, item in enumerate(items) if item.status == "pending")
+    items[pending] = replace(items[pending], needs=(items[0].name, samples.HOSTILE),
+                             forecast_on=samples.dt.date(2026, 7, 1))
+    order = samples.service_order(
+        plan_items=tuple(items), forecast_on=samples.dt.date(2026, 8, 3),
+        forecast_provisional=True,
+        chain_promise=OrderPromise("一般工业项目全链条承诺", "项目备案", "施工许可证", 30,
+                                   samples.dt.date(2026, 6, 15)))
+    text = "".join(pages_text(build_service_order(order)))
+    assert squash(f"前置：{items[0].name}、") in text
+    assert squash('<font color="red">红字</font>') in text  # a hostile name, printed literally
+    assert "预计2026-07-01" in text
+    assert "预计全部审批完成：2026-08-03" in text and "（含暂定日期）" in text
+    assert squash("全链条承诺（一般工业项目全链条承诺）：自项目备案办结起30个工作日内完成施工许可证。"
+                  "承诺完成日期：2026-06-15。") in text
+    # Not started: the clock starts with the first item; no forecast line without a forecast.
+    plain = samples.service_order(chain_promise=OrderPromise("承诺", "项目备案", "施工许可证", 30))
+    text = "".join(pages_text(build_service_order(plain)))
+    assert "自项目备案办结之日起计时" in text and "预计全部审批完成" not in text

@@ -14,9 +14,11 @@ Services flush but never commit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from redis.exceptions import RedisError
 from sqlalchemy import bindparam, delete, insert, select
 
 from crm.extensions import db
@@ -26,8 +28,11 @@ from crm.milestones.models import (
     ApprovalItem, CommitmentRule, Milestone, MilestoneDependency, ProjectForecast,
 )
 from crm.projects.models import Project
+from crm.queue import enqueue
 
 CHUNK = 2000  # projects per round trip in a bulk refresh
+STALE = dt.date(2000, 1, 1)  # computed_on of a forecast to be recomputed by the next refresh
+logger = logging.getLogger(__name__)
 
 
 def _rules() -> list[CommitmentRule]:
@@ -73,8 +78,21 @@ def compute(project, rows, needs, rules, today: dt.date, calendar: WorkCalendar)
     return plan, values
 
 
+def lock_plans(project_ids: Sequence[int], *, skip_locked: bool = False) -> list[int]:
+    """Hold the rows of these projects (ascending ids) until the transaction ends: whoever
+    changes a plan locks its project before any of its milestones, so two changes to one
+    plan (each refreshes the forecasts of every milestone in it) wait for each other instead
+    of deadlocking.  With ``skip_locked`` (the background refresh), the projects someone is
+    changing are left out: their own change refreshes them.  Returns the ids held."""
+    if not project_ids:
+        return []
+    return list(db.session.scalars(
+        select(Project.id).where(Project.id.in_(project_ids)).order_by(Project.id)
+        .with_for_update(skip_locked=skip_locked)))
+
+
 def refresh_projects(project_ids: Iterable[int] | None, today: dt.date,
-                     calendar: WorkCalendar) -> int:
+                     calendar: WorkCalendar, *, skip_locked: bool = False) -> int:
     """Recompute and store the forecasts of these projects (None: every project).  Returns
     the number of projects refreshed.  A plan with a dependency cycle keeps no forecast."""
     if project_ids is None:
@@ -82,9 +100,12 @@ def refresh_projects(project_ids: Iterable[int] | None, today: dt.date,
     else:
         ids = sorted(set(project_ids))
     rules = _rules()
+    done = 0
     for first in range(0, len(ids), CHUNK):
-        _refresh_chunk(ids[first:first + CHUNK], rules, today, calendar)
-    return len(ids)
+        chunk = lock_plans(ids[first:first + CHUNK], skip_locked=skip_locked)
+        _refresh_chunk(chunk, rules, today, calendar)
+        done += len(chunk)
+    return done
 
 
 def refresh_stale(today: dt.date, calendar: WorkCalendar) -> int:
@@ -94,7 +115,21 @@ def refresh_stale(today: dt.date, calendar: WorkCalendar) -> int:
         select(Project.id).outerjoin(ProjectForecast, ProjectForecast.project_id == Project.id)
         .where((ProjectForecast.project_id.is_(None)) | (ProjectForecast.computed_on < today))
         .order_by(Project.id)).all()
-    return refresh_projects(stale, today, calendar) if stale else 0
+    return refresh_projects(stale, today, calendar, skip_locked=True) if stale else 0
+
+
+def mark_stale() -> None:
+    """Every stored forecast to be recomputed by the next refresh (a promise rule changed)."""
+    db.session.execute(ProjectForecast.__table__.update().values(computed_on=STALE))
+
+
+def queue_refresh() -> None:
+    """Ask a worker to recompute the stale forecasts now rather than within the hour; the
+    hourly job catches up if the queue cannot be reached (the change itself is saved)."""
+    try:
+        enqueue("crm.milestones.jobs.refresh_forecasts")
+    except RedisError:
+        logger.warning("forecast refresh not queued; the hourly job will do it", exc_info=True)
 
 
 def _expire(milestone_ids: set[int]) -> None:

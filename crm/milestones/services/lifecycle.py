@@ -93,6 +93,8 @@ def _check(milestone: Milestone, action: str, version: int | None) -> WorkCalend
     Everything the transition reads from the database (the calendar, the pauses) is read here,
     before any change, so no autoflush splits the change from its audit tag.
     """
+    # The plan's lock before any change to it (forecasts.lock_plans: one writer per plan).
+    forecasts.lock_plans([milestone.project_id])
     if version is not None and int(version) != milestone.version:
         raise stale()
     if action not in ACTIONS_BY_STATUS.get(milestone.status, ()):

@@ -7,13 +7,16 @@ Services flush but never commit.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from crm.errors import DomainError
 from crm.extensions import db
 from crm.i18n import today as local_today
 from crm.milestones.models import (
     Applicability, ApprovalItem, CommitmentRule, Milestone, MilestoneDependency,
 )
+from crm.milestones import graph
 from crm.milestones.queries import work_calendar
 from crm.milestones.services import forecasts
 
@@ -121,6 +124,48 @@ SEED_ITEMS = (
     ("construction_permit", "施工许可证", "行政审批局（住房城乡建设）", "permitting", (7, "calendar"),
      (7, "calendar"), "always", "施工许可申请表；建设工程规划许可证；施工合同；质量安全监督手续"),
 )
+
+
+def check_requires(item: ApprovalItem, requires: str | None) -> str:
+    """The catalogue item's dependencies as it will store them (known codes, once each,
+    space-separated), or a DomainError on ``requires``: an unknown code, the item itself, or a
+    loop in the catalogue of any district the item belongs to (a district's rows replace the
+    city's of the same code)."""
+    codes = list(dict.fromkeys((requires or "").replace(",", " ").replace("，", " ").split()))
+    if item.code in codes:
+        raise DomainError(_l("An approval item cannot need itself."), "requires")
+    rows = [(code, district, (needs or "").split()) for id_, code, district, needs in
+            db.session.execute(select(ApprovalItem.id, ApprovalItem.code,
+                                      ApprovalItem.district_id, ApprovalItem.requires))
+            if id_ != item.id]
+    own = item.district.id if item.district is not None else item.district_id
+    rows.append((item.code, own, codes))
+    rows.sort(key=lambda r: r[1] is not None)  # the city's rows first, a district's replace them
+    districts = ({own} if own is not None
+                 else {None} | {r[1] for r in rows if r[1] is not None})
+    for district in districts:
+        edges = {code: needs for code, row_district, needs in rows
+                 if row_district in (None, district)}
+        unknown = [c for c in codes if c not in edges]
+        if unknown:
+            raise DomainError(_l("No approval item has the code %(codes)s.",
+                                 codes="、".join(unknown)), "requires")
+        cycle = graph.find_cycle(edges)
+        if cycle:
+            raise DomainError(_l("These items would wait for each other in a loop: %(items)s.",
+                                 items=" → ".join(cycle)), "requires")
+    return " ".join(codes)
+
+
+def check_commitment(rule: CommitmentRule) -> None:
+    """A promise runs between two different items of the catalogue."""
+    known = set(db.session.scalars(select(ApprovalItem.code)))
+    for field in ("start_code", "end_code"):
+        if getattr(rule, field) not in known:
+            raise DomainError(_l("No approval item has the code %(codes)s.",
+                                 codes=getattr(rule, field) or "—"), field)
+    if rule.start_code == rule.end_code:
+        raise DomainError(_l("A promise runs from one approval item to another."), "end_code")
 
 
 # What each seeded item needs issued first.  After 项目备案, 节能审查, 用地预审 and 环评 run in
