@@ -38,12 +38,16 @@ run: demo
 worker: db
 	$(FLASK) crm worker
 
-## The whole test suite: SQLite, then PostgreSQL when CRM_TEST_DATABASE_URL is set.
+## The whole test suite: SQLite (unit and integration on $(TEST_WORKERS) processes, then the
+## browser tests), then PostgreSQL when CRM_TEST_DATABASE_URL is set.  Each pytest-xdist
+## process has its own database and Redis database (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: install-dev translations browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 	@if [ -n "$$CRM_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$CRM_TEST_DATABASE_URL), database-backed tests =="; \
-	  CRM_TEST_DB=postgresql $(BIN)/python -m pytest -m "not unit and not e2e" $(PYTEST_ARGS); \
+	  CRM_TEST_DB=postgresql $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not unit and not e2e" $(PYTEST_ARGS); \
 	fi
 
 test-unit: install-dev translations

@@ -85,6 +85,7 @@ class KeyFigures:
     milestones_missed: int
     milestones_overdue: int
     workdays_saved: int
+    milestones_extended: int = 0  # of the met and missed: after a statutory extension
     promises_at_risk: int = 0  # projects whose whole-chain promise is forecast to be missed
     promises_overdue: int = 0  # projects past the promised day, not yet through
 

@@ -58,11 +58,12 @@ def _figures(summary: Summary) -> Table:
         (T["saved"], T["days_unit"].format(n=f"{f.workdays_saved:,}")),
         (T["met"], f"{f.milestones_met:,}"),
         (T["missed"], f"{f.milestones_missed:,}"),
+        (T["extended"], f"{f.milestones_extended:,}"),
         (T["overdue"], f"{f.milestones_overdue:,}"),
         (T["promises_at_risk"], f"{f.promises_at_risk:,}"),
         (T["promises_overdue"], f"{f.promises_overdue:,}"),
     ]
-    columns = 3
+    columns = 5
     cells = [[para(value, "figure"), para(label, "figure_label")] for label, value in items]
     cells += [""] * (-len(cells) % columns)
     rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]

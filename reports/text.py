@@ -86,6 +86,7 @@ SUMMARY = {
     "met": "按时办结节点",
     "missed": "超时办结节点",
     "overdue": "当前逾期节点",
+    "extended": "其中经批准延期办结",
     "promises_at_risk": "全链条承诺有风险项目",
     "promises_overdue": "全链条承诺已超期项目",
     "compliance": "按时办结率",

@@ -62,6 +62,9 @@ class FiguresSchema(Schema):
     milestones_paused = fields.Integer(required=True)
     milestones_met = fields.Integer(required=True, metadata={"description": "in the period"})
     milestones_missed = fields.Integer(required=True, metadata={"description": "in the period"})
+    milestones_extended = fields.Integer(required=True, metadata={
+        "description": "of the met and missed: finished after a statutory extension "
+                       "(行政许可法 Art. 42), counted separately"})
     compliance_pct = fields.Float(required=True, allow_none=True,
                                   metadata={"description": "met ÷ finished in the period, %"})
     workdays_saved = fields.Integer(required=True,
@@ -111,6 +114,7 @@ def figures_payload(f: ParkFigures, months: list[str]) -> dict:
         "new_this_month": f.new_this_month, "milestones_overdue": f.overdue,
         "milestones_due_soon": f.due_soon, "milestones_on_track": f.on_track,
         "milestones_paused": f.paused, "milestones_met": f.met, "milestones_missed": f.missed,
+        "milestones_extended": f.extended,
         "compliance_pct": f.compliance_pct, "workdays_saved": f.workdays_saved,
         "open_blockers": f.open_blockers, "unassigned_projects": f.unassigned,
         "promises_at_risk": f.promise_at_risk, "promises_overdue": f.promise_overdue,

@@ -305,6 +305,13 @@ class ProjectRows:
         allowed = max(sla.workdays_used(accepted, due, pauses, cal), 1)
         used = allowed + rng.randint(1, 3) if rng.random() < 0.12 else rng.randint(1, allowed)
         completed = max(min(sla.due_date(accepted, used, sla.WORKING, pauses, cal), latest), accepted)
+        if completed > due and rng.random() < 0.3:  # some late ones got a statutory extension
+            extension = rng.choice((5, 10))
+            approved = cal.add_workdays(accepted, max(allowed - 2, 1))
+            row.update(extension_workdays=extension, original_due_on=due,
+                       extension_doc_no=f"延期批复〔{approved.year}〕{rng.randrange(10, 99)}号",
+                       extension_approved_on=min(approved, completed))
+            due = sla.extended(due, extension, cal)
         row.update(status="done", due_on=due, completed_on=completed,
                    outcome=sla.outcome(completed, due),
                    workdays_used=sla.workdays_used(accepted, completed, pauses, cal),

@@ -174,7 +174,7 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
         scope_label = (label("summary_scope", "city") if park_id is None
                        else db.session.scalar(select(Park.name).where(Park.id == park_id)))
         stages, active, investment = _stages(in_scope)
-        compliance, met, missed = _compliance(park_id, in_scope, start, end)
+        compliance, met, missed, extended = _compliance(park_id, in_scope, start, end)
         overdue, overdue_total = _overdue(in_scope, today, calendar)
         blockers, blockers_total = _blockers(in_scope, today)
         workload, workload_total = _workload(park_id, today)
@@ -183,7 +183,8 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
         active_projects=active, total_investment_wan=investment, milestones_met=met,
         milestones_missed=missed, milestones_overdue=overdue_total,
         workdays_saved=_workdays_saved(in_scope, start, end, calendar),
-        promises_at_risk=at_risk, promises_overdue=promise_overdue,
+        milestones_extended=extended, promises_at_risk=at_risk,
+        promises_overdue=promise_overdue,
     )
     return reports.Summary(
         scope_label=scope_label, period_start=start, period_end=end, generated_at=local_now(),
@@ -215,7 +216,8 @@ def _compliance(park_id, in_scope, start, end):
     query = (
         select(group,
                func.sum(case((Milestone.outcome == "met", 1), else_=0)),
-               func.sum(case((Milestone.outcome == "missed", 1), else_=0)))
+               func.sum(case((Milestone.outcome == "missed", 1), else_=0)),
+               func.count().filter(Milestone.extension_workdays.is_not(None)))
         .where(in_scope(Milestone.park_id), Milestone.status == MilestoneStatus.DONE,
                Milestone.completed_on.between(start, end))
         .group_by(group)
@@ -224,9 +226,10 @@ def _compliance(park_id, in_scope, start, end):
         query = query.join(Park, Park.id == Milestone.park_id)
     rows = db.session.execute(query).all()
     compliance = tuple(sorted((reports.ComplianceRow(name, int(met), int(missed))
-                               for name, met, missed in rows),
+                               for name, met, missed, _extended in rows),
                               key=lambda r: (-(r.pct or 0), r.label)))
-    return compliance, sum(r.met for r in compliance), sum(r.missed for r in compliance)
+    return (compliance, sum(r.met for r in compliance), sum(r.missed for r in compliance),
+            sum(row[3] for row in rows))
 
 
 def _workdays_saved(in_scope, start, end, calendar) -> int:

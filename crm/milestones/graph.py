@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from crm.milestones import sla
+from crm.milestones.sla import due_date
 from crm.milestones.calendar import WorkCalendar
 
 DONE_STATES = ("done", "waived")  # a dependency in one of these no longer holds anything up
@@ -156,7 +156,7 @@ def _finish(node: Node, start: dt.date, today: dt.date, calendar: WorkCalendar) 
         return max(node.due_on, today)
     if node.status == "paused" and node.remaining_workdays is not None:
         return calendar.add_workdays(today, max(node.remaining_workdays, 0))
-    return sla.due_date(start, node.limit_value, node.limit_unit, (), calendar)
+    return due_date(start, node.limit_value, node.limit_unit, (), calendar)
 
 
 def forecast(nodes: Sequence[Node], needs: Mapping[object, Iterable[object]], today: dt.date,

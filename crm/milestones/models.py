@@ -8,6 +8,7 @@ import enum
 
 from sqlalchemy import (
     Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -116,6 +117,9 @@ class Milestone(db.Model):
         Index("ix_milestones_park_status_due", "park_id", "status", "due_on"),
         Index("ix_milestones_status_due", "status", "due_on"),
         Index("ix_milestones_park_completed", "park_id", "completed_on"),
+        # The dashboards' bottlenecks: open milestones on their project's critical path.
+        Index("ix_milestones_critical", "park_id", "name", "forecast_on",
+              sqlite_where=text("critical"), postgresql_where=text("critical")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -74,3 +74,32 @@ def test_the_plan_fits_a_phone(live_server, phone_page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("[data-testid=gantt]").screenshot(path=str(ARTIFACTS / "gantt-phone.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_park_dashboard_shows_promises_and_bottlenecks(live_server, page):
+    url = live_server.url
+    log_in(page, url, "manager")
+    page.goto(f"{url}/dashboard/parks/1")
+    at_risk = page.locator("[data-testid=figure-promise_at_risk]")
+    assert at_risk.inner_text().strip().isdigit()
+    rows = page.locator("[data-testid=bottleneck-list] tbody tr")
+    assert rows.count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("[data-testid=bottleneck-list]").screenshot(
+        path=str(ARTIFACTS / "bottlenecks.png"))
+    # The card's link lists exactly the projects it counts.
+    page.locator("[data-figure=promise_at_risk]").click()
+    page.wait_for_url("**/projects/**sla=promise_at_risk**")
+    total = page.locator("[data-testid=list-totals]").get_attribute("data-count")
+    assert total == at_risk_count(live_server.app)
+
+
+def at_risk_count(app) -> str:
+    from crm.dashboard.queries.figures import Slice, compute
+    from crm.extensions import db  # noqa: F401
+    from crm.i18n import today
+    from crm.milestones.queries import work_calendar
+
+    with app.test_request_context():
+        figures = compute(Slice(park_id=1), today(), work_calendar()).get(1)
+        return str(figures.promise_at_risk if figures else 0)

@@ -177,6 +177,7 @@ def test_every_surface_gives_the_same_figures(app, client, city):
                          ("open_blockers", total.open_blockers),
                          ("unassigned_projects", total.unassigned),
                          ("workdays_saved", total.workdays_saved),
+                         ("milestones_extended", total.extended),
                          ("promises_at_risk", total.promise_at_risk),
                          ("promises_overdue", total.promise_overdue)):
         assert city_api["figures"][field] == value, field
@@ -197,7 +198,7 @@ def test_every_surface_gives_the_same_figures(app, client, city):
     year = computed_total(computed)
     assert min(year.overdue, year.due_soon, year.on_track, year.paused, year.met, year.missed,
                year.open_blockers, year.approved_projects, year.unassigned,
-               year.promise_at_risk, year.promise_overdue) > 0, year
+               year.promise_at_risk, year.promise_overdue, year.extended) > 0, year
     assert checked > 300
 
 
@@ -218,6 +219,7 @@ def _same_figures(payload: dict, f, where) -> None:
                  "workdays_saved"):
         assert payload[name] == getattr(f, name), (where, name)
     assert payload["unassigned_projects"] == f.unassigned, where
+    assert payload["milestones_extended"] == f.extended, where
     assert (payload["promises_at_risk"], payload["promises_overdue"]) == (
         f.promise_at_risk, f.promise_overdue), where
     assert payload["compliance_pct"] == f.compliance_pct, where
@@ -229,6 +231,7 @@ def _same_as_summary(report, f, where) -> None:
     k = report.figures
     assert (k.active_projects, k.total_investment_wan) == (f.active_projects, f.investment), where
     assert (k.milestones_met, k.milestones_missed) == (f.met, f.missed), where
+    assert k.milestones_extended == f.extended, where
     assert k.milestones_overdue == report.overdue_total == f.overdue, where
     assert k.workdays_saved == f.workdays_saved, where
     assert (k.promises_at_risk, k.promises_overdue) == (f.promise_at_risk, f.promise_overdue), where

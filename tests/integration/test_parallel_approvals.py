@@ -406,3 +406,38 @@ def test_the_background_refresh_skips_a_plan_being_changed_instead_of_waiting(ap
         assert refreshed >= 1
         assert db.session.get(ProjectForecast, free).computed_on == TODAY
         assert db.session.get(ProjectForecast, held).computed_on == forecasts.STALE
+
+
+def test_the_dashboards_name_the_bottlenecks_of_the_critical_path(app, client, world):
+    from sqlalchemy import func
+
+    from crm.extensions import db
+    from crm.milestones.models import Milestone
+    from crm.milestones.queries import work_calendar
+    from crm.milestones.services import forecasts
+
+    with app.app_context():
+        for key in ("a1", "a2"):
+            _plan(db.session, world, key)
+        today = TODAY
+        forecasts.refresh_projects(None, today, work_calendar())
+        db.session.commit()
+        park = world.park_a.id
+        expected = dict(db.session.execute(
+            select(Milestone.name, func.count()).where(Milestone.park_id == park,
+                                                       Milestone.critical.is_(True))
+            .group_by(Milestone.name)).all())
+        from crm.dashboard.queries import lists
+
+        rows = lists.bottlenecks(Milestone.park_id == park, today=today,
+                                 calendar=work_calendar(), limit=20)
+        assert {r.item: r.projects for r in rows} == expected and len(expected) >= 3
+        assert [r.projects for r in rows] == sorted((r.projects for r in rows), reverse=True)
+        permit = next(r for r in rows if r.item == "施工许可证")
+        ends = db.session.scalars(select(Milestone.forecast_on).where(
+            Milestone.park_id == park, Milestone.name == "施工许可证")).all()
+        assert permit.projects == 2  # the end of both chains, in working days still to go
+        assert permit.workdays == sum(work_calendar().workdays_between(today, d) for d in ends)
+    login(client, "manager_a")
+    html = client.get(f"/dashboard/parks/{park}").get_data(as_text=True)
+    assert 'data-testid="bottleneck-list"' in html and "施工许可证" in html

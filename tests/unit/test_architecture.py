@@ -5,7 +5,7 @@ Layers, bottom up:
 
 - foundation modules (extensions, db, errors, transaction, queue, signals, i18n, ...) import
   only each other;
-- pure rule modules (calendar, sla, assignment, codes) import no Flask and nothing from crm
+- pure rule modules (calendar, sla, graph, assignment, codes) import no Flask and nothing from crm
   but each other;
 - models (``crm/<package>/models.py``) may refer to each other;
 - domain packages in a fixed order; a module imports its own package, earlier packages, the
@@ -31,7 +31,7 @@ CRM = ROOT / "crm"
 FOUNDATION = {"crm.config", "crm.extensions", "crm.db", "crm.errors", "crm.transaction", "crm.formfields",
               "crm.queue", "crm.signals", "crm.i18n", "crm.labels", "crm.security",
               "crm.spreadsheets"}
-PURE = {"crm.milestones.calendar", "crm.milestones.sla", "crm.agents.assignment",
+PURE = {"crm.milestones.calendar", "crm.milestones.sla", "crm.milestones.graph", "crm.agents.assignment",
         "crm.projects.codes"}
 # The domain packages, in the order they may depend on each other.
 ORDER = ("audit", "parks", "auth", "projects", "milestones", "agents", "dashboard", "documents",

@@ -84,6 +84,7 @@ class ParkDashboard:
     workload: list
     activity: list[lists.LogRow]
     months: list[str]
+    bottlenecks: list[lists.BottleneckRow]
 
 
 def park_dashboard(park_id: int, filters: Filters, today: dt.date,
@@ -105,8 +106,10 @@ def park_dashboard(park_id: int, filters: Filters, today: dt.date,
     blockers = lists.open_blockers(logs_in_park, limit=rows, slice_=slice_)
     activity = lists.recent_activity(logs_in_park, limit=rows, slice_=slice_)
     staff = busiest(today, park_id=park_id, limit=rows)
+    bottlenecks = lists.bottlenecks(in_park, today=today, calendar=calendar, limit=rows,
+                                    slice_=slice_)
     return ParkDashboard(figures, overdue, due_soon, blockers, staff, activity,
-                         trend_months(today))
+                         trend_months(today), bottlenecks)
 
 
 def sort_parks(parks, sort: str, descending: bool):
@@ -123,7 +126,8 @@ def sort_parks(parks, sort: str, descending: bool):
 
 
 def city_lists(park_condition, today: dt.date, calendar: WorkCalendar) -> dict:
-    """The city's most overdue milestones and oldest open blockers (index-ordered, cut)."""
+    """The city's most overdue milestones, oldest open blockers (index-ordered, cut) and the
+    approval items most often on a critical path."""
     rows = list_rows()
     overdue_condition = (lists.milestone_state_condition("overdue", today, calendar,
                                                          DEFAULT_PERIOD)
@@ -131,7 +135,9 @@ def city_lists(park_condition, today: dt.date, calendar: WorkCalendar) -> dict:
     overdue = lists.milestones(overdue_condition, "overdue", today=today, calendar=calendar,
                                limit=rows)
     blockers = lists.open_blockers(park_condition(ProgressLog.park_id), limit=rows)
-    return {"overdue": overdue, "blockers": blockers}
+    bottlenecks = lists.bottlenecks(park_condition(Milestone.park_id), today=today,
+                                    calendar=calendar, limit=rows)
+    return {"overdue": overdue, "blockers": blockers, "bottlenecks": bottlenecks}
 
 
 

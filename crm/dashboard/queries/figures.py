@@ -101,6 +101,7 @@ class ParkFigures:
     paused: int = 0
     met: int = 0
     missed: int = 0
+    extended: int = 0  # of the finished (met or missed): after a statutory extension
     workdays_saved: int = 0
     open_blockers: int = 0
     unassigned: int = 0
@@ -130,8 +131,8 @@ class ParkFigures:
         """Add another park's figures (the city's figures are the sum of its parks')."""
         for name in ("active_projects", "investment", "approved_projects", "new_this_month",
                      "overdue", "due_soon",
-                     "on_track", "paused", "met", "missed", "workdays_saved", "open_blockers",
-                     "unassigned", "promise_at_risk", "promise_overdue"):
+                     "on_track", "paused", "met", "missed", "extended", "workdays_saved",
+                     "open_blockers", "unassigned", "promise_at_risk", "promise_overdue"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for stage, (count, investment) in other.stages.items():
             mine = self.stages.setdefault(stage, [0, 0])
@@ -229,13 +230,16 @@ def _finished(figures, slice_: Slice, today: dt.date, calendar: WorkCalendar) ->
                    measured, Milestone.limit_unit == working), 0),
                func.coalesce(func.sum(Milestone.statutory_value - Milestone.workdays_used).filter(
                    measured, Milestone.statutory_unit == working,
-                   Milestone.statutory_value.is_not(None)), 0))
+                   Milestone.statutory_value.is_not(None)), 0),
+               func.count().filter(Milestone.extension_workdays.is_not(None)))
         .where(done).group_by(Milestone.park_id, Milestone.stage),
         Milestone.park_id, Milestone.project_id)
-    for park_id, stage, met, missed, measured_count, used, committed, saved in db.session.execute(query):
+    for (park_id, stage, met, missed, measured_count, used, committed, saved,
+         extended) in db.session.execute(query):
         f = figures[park_id]
         f.met += met
         f.missed += missed
+        f.extended += extended
         f.workdays_saved += int(saved)
         days = f.stage_days.setdefault(stage, StageDays())
         days.finished += measured_count

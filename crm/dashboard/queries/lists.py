@@ -154,3 +154,30 @@ def recent_activity(condition, *, limit: int, slice_: Slice | None = None) -> li
     return logs(condition, order=(ProgressLog.created_at.desc(), ProgressLog.id.desc()),
                 limit=limit, slice_=slice_)
 
+
+
+class BottleneckRow(NamedTuple):
+    item: str  # the approval item's name
+    projects: int  # open milestones of it on their project's critical path
+    workdays: int  # working days from today to their forecast issue, summed: what they cost
+
+
+def bottlenecks(condition, *, today: dt.date, calendar: WorkCalendar, limit: int,
+                slice_: Slice | None = None) -> list[BottleneckRow]:
+    """The approval items most often on the critical path of open plans (the bottlenecks a
+    city should re-engineer), with the working days they still hold their projects up.  One
+    query grouped by item and forecast date; the few distinct dates are turned into working
+    days with the calendar's ordinals."""
+    query = (select(Milestone.name, Milestone.forecast_on, func.count())
+             .where(condition, Milestone.critical.is_(True))
+             .group_by(Milestone.name, Milestone.forecast_on))
+    if slice_ is not None:
+        query = slice_.rows(query, Milestone.park_id, Milestone.project_id)
+    totals: dict[str, list[int]] = {}
+    for name, forecast_on, count_ in db.session.execute(query):
+        row = totals.setdefault(name, [0, 0])
+        row[0] += count_
+        if forecast_on is not None and forecast_on > today:
+            row[1] += count_ * calendar.workdays_between(today, forecast_on)
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    return [BottleneckRow(name, projects, days) for name, (projects, days) in ranked[:limit]]
