@@ -63,7 +63,7 @@ def _figures(summary: Summary) -> Table:
         (T["promises_at_risk"], f"{f.promises_at_risk:,}"),
         (T["promises_overdue"], f"{f.promises_overdue:,}"),
     ]
-    columns = 5
+    columns = 4  # rows: the projects and the time saved; the milestones; the promises
     cells = [[para(value, "figure"), para(label, "figure_label")] for label, value in items]
     cells += [""] * (-len(cells) % columns)
     rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]

@@ -230,3 +230,12 @@ def test_service_order_shows_dependencies_forecasts_and_the_whole_chain_promise(
     plain = samples.service_order(chain_promise=OrderPromise("承诺", "项目备案", "施工许可证", 30))
     text = "".join(pages_text(build_service_order(plain)))
     assert "自项目备案办结之日起计时" in text and "预计全部审批完成" not in text
+
+
+def test_summary_counts_extended_milestones_and_promises_on_their_own():
+    s = samples.summary()
+    s = replace(s, figures=replace(s.figures, milestones_extended=7, promises_at_risk=12,
+                                   promises_overdue=3))
+    text = pages_text(build_summary(s))[0]
+    assert "7其中经批准延期办结" in text
+    assert "12全链条承诺有风险项目" in text and "3全链条承诺已超期项目" in text
