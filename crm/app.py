@@ -91,6 +91,7 @@ def register_domain(app: Flask) -> None:
     from crm.audit import services as audit
     from crm.documents import services as documents
     from crm.milestones.services import lifecycle, schedules
+    from crm.portal import services as portal
     from crm.projects import services as projects
 
     audit.install()
@@ -99,7 +100,7 @@ def register_domain(app: Flask) -> None:
     app.extensions["audit_actions"] = {
         **trail.GENERIC_ACTIONS, **projects.AUDIT_ACTIONS, **lifecycle.AUDIT_ACTIONS,
         **schedules.AUDIT_ACTIONS, **staffing.AUDIT_ACTIONS, **roster.AUDIT_ACTIONS,
-        **documents.AUDIT_ACTIONS,
+        **documents.AUDIT_ACTIONS, **portal.AUDIT_ACTIONS,
     }
     app.extensions["periodic_jobs"] = list(PERIODIC_JOBS)
 

@@ -35,6 +35,9 @@ REMEMBER_COOKIE_DURATION = 0
 # Storage: Redis when it answers, else memory.
 RATELIMIT_ENABLED = True
 RATELIMIT_LOGIN = "10 per minute"
+# The enterprise's progress pages (/e/<token>), per address: enough for a family of phones
+# behind one company router, far too few to guess a 192-bit token.
+RATELIMIT_PORTAL = "60 per minute"
 
 # How many reverse proxies stand in front of the web servers.  Their X-Forwarded-For /
 # -Proto / -Host headers are trusted only that many hops deep (Werkzeug's ProxyFix); 0 trusts

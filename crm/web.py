@@ -22,6 +22,8 @@ def register_blueprints(app: Flask) -> None:
     from crm.dashboard.views import bp as dashboard_bp
     from crm.documents.views import bp as documents_bp
     from crm.documents.views import service_orders_panel
+    from crm.portal.views import bp as portal_bp
+    from crm.portal.views import link_panel
     from crm.main.views import bp as main_bp
     from crm.milestones.views import bp as milestones_bp
     from crm.milestones.queries import warning_workdays
@@ -37,12 +39,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agents_bp)
     app.register_blueprint(milestones_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(portal_bp)
     app.register_blueprint(dashboard_bp)
     # The project page shows its own header and log, then these sections of other packages.
     app.extensions["project_panels"] = [
         Panel("team", 10, "agents/_team_panel.html", team_context),
         Panel("timeline", 20, "milestones/_timeline.html", timeline_panel),
         Panel("service_orders", 50, "documents/_service_orders.html", service_orders_panel),
+        Panel("enterprise_link", 55, "portal/_link_panel.html", link_panel),
     ]
     app.jinja_env.globals.update(nav_items=nav_items, unread_notifications=unread_notifications,
                                  can=can_current, warning_workdays=warning_workdays)

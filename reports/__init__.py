@@ -8,12 +8,12 @@ from reports.data import (
     BlockerRow, ComplianceRow, Count, KeyFigures, OrderPromise, OverdueRow, Person, PlanItem,
     ServiceOrder, Summary, WorkloadRow,
 )
-from reports.service_order import build_service_order
+from reports.service_order import build_service_order, qr_svg
 from reports.styles import register_font, warm_up
 from reports.summary import build_summary
 
 __all__ = [
     "BlockerRow", "ComplianceRow", "Count", "KeyFigures", "OrderPromise", "OverdueRow", "Person", "PlanItem",
-    "ServiceOrder", "Summary", "WorkloadRow", "build_service_order", "build_summary",
+    "ServiceOrder", "Summary", "WorkloadRow", "build_service_order", "build_summary", "qr_svg",
     "register_font", "warm_up",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
@@ -72,12 +73,17 @@ def _meta_table(order: ServiceOrder) -> Table:
     return table
 
 
-def _qr_code(url: str) -> Drawing:
+def _qr_code(url: str, size: float = QR_SIZE) -> Drawing:
     """ReportLab's own QR widget, drawn at its final size (asking it for its bounds first
     would encode the code twice: half the time of a one-page order)."""
-    drawing = Drawing(QR_SIZE, QR_SIZE)
-    drawing.add(QrCodeWidget(url, barLevel="M", barWidth=QR_SIZE, barHeight=QR_SIZE))
+    drawing = Drawing(size, size)
+    drawing.add(QrCodeWidget(url, barLevel="M", barWidth=size, barHeight=size))
     return drawing
+
+
+def qr_svg(url: str, size: float = 60 * mm) -> str:
+    """The same QR code as an SVG document (the project page's printable enterprise link)."""
+    return renderSVG.drawToString(_qr_code(url, size))
 
 
 def _project_block(order: ServiceOrder) -> Table:

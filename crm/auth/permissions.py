@@ -21,6 +21,7 @@ class Action(enum.StrEnum):
     MILESTONE_UPDATE = "milestone.update"  # start, pause, resume, complete, waive
     MILESTONE_REOPEN = "milestone.reopen"
     PLAN_EDIT = "plan.edit"  # add or remove a dependency between a project's approvals
+    ENTERPRISE_LINK = "enterprise_link"  # issue or revoke the enterprise's progress link
     ASSIGN = "assign"
     ROSTER_VIEW = "roster.view"  # park rosters, workload, unassigned queue
     ROSTER_EDIT = "roster.edit"
@@ -44,6 +45,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.MILESTONE_UPDATE: _ALL_WRITERS,
     Action.MILESTONE_REOPEN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.PLAN_EDIT: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.ENTERPRISE_LINK: _ALL_WRITERS,
     Action.ASSIGN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ROSTER_VIEW: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ROSTER_EDIT: {Role.ADMIN, Role.PARK_MANAGER},

@@ -25,6 +25,7 @@ from crm.milestones import sla
 from crm.milestones.services.plans import create_plan, seed_catalogue
 from crm.milestones.models import Milestone, MilestoneDependency, MilestonePause, MilestoneStatus
 from crm.milestones.services import forecasts
+from crm.portal import services as enterprise_links
 from crm.milestones.queries import work_calendar
 from crm.parks.models import District, Park
 from crm.projects.codes import make_credit_code, make_project_code, USCC_CHARSET
@@ -110,7 +111,16 @@ class _DemoBuilder:
         self.mark_parallel_starts()
         db.session.flush()
         forecasts.refresh_projects(None, self.today, self.calendar)
+        self.issue_links()
         return self.counts
+
+    def issue_links(self) -> None:
+        """Every signed project's enterprise link (its service order prints the QR code)."""
+        signed = db.session.scalars(select(Project).where(
+            Project.stage != Stage.NEGOTIATING.value).order_by(Project.id)).all()
+        for project in signed:
+            enterprise_links.issue(project, actor_id=None, today=self.today)
+        self.counts["enterprise_links"] = len(signed)
 
     def mark_parallel_starts(self) -> None:
         """Started milestones whose dependencies are still open were accepted in parallel

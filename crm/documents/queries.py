@@ -40,6 +40,7 @@ from crm.milestones.queries import (
     dependency_map, project_forecast, promise_condition, state_condition, warning_workdays,
 )
 from crm.parks.models import Park
+from crm.portal.queries import link_url
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
 
@@ -101,7 +102,8 @@ def service_order(project_id: int, *, number: str, version: int, today: dt.date,
         project_name=project.name, project_code=project.code,
         investor_name=project.investor_name, investment_wan=project.investment,
         stage_label=stage, contact_name=project.contact_name,
-        contact_phone=project.contact_phone, project_url=project_url(project.id),
+        contact_phone=project.contact_phone,
+        project_url=link_url(project.id) or project_url(project.id),
         staff=staff, plan=plan, description=project.description, generated_at=local_now(),
         forecast_on=forecast.forecast_on if forecast else None,
         forecast_provisional=bool(forecast and forecast.provisional),

@@ -44,6 +44,7 @@ from crm.i18n import today
 from crm.milestones.queries import work_calendar
 from crm.parks.models import Park
 from crm.projects.models import Project
+from crm.portal import services as enterprise_links
 from crm.transaction import on_commit, transaction
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,8 @@ def request_service_order(project: Project, user) -> Requested:
     """The project's service order: the pending one, the last version when nothing changed, or
     a new version (the failed last version is made again rather than skipped)."""
     key = service_order_key(project.id)
+    # The order's QR code carries the enterprise's progress link: one exists before it prints.
+    enterprise_links.ensure(project, actor_id=getattr(user, "id", None), today=today())
     found = pending(key)
     if found is not None:
         return _send_after_commit(Requested(found, Outcome.PENDING))

@@ -258,6 +258,8 @@ class ProjectForecast(db.Model):
     end_forecast_on: Mapped[dt.date | None] = mapped_column(Date)
     computed_on: Mapped[dt.date] = mapped_column(Date)
 
+    rule: Mapped["CommitmentRule | None"] = relationship()
+
 
 class MilestonePause(db.Model):
     """The clock stopped from ``paused_on`` to ``resumed_on`` (exclusive); open while None."""

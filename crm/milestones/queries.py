@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.auth.permissions import Action, can
 from crm.extensions import db
@@ -246,7 +246,8 @@ def project_dependency(project_id: int, dependency_id: int) -> MilestoneDependen
 
 
 def project_forecast(project_id: int) -> ProjectForecast | None:
-    return db.session.get(ProjectForecast, project_id)
+    """The project's stored forecast with its promise rule (one query)."""
+    return db.session.get(ProjectForecast, project_id, options=[joinedload(ProjectForecast.rule)])
 
 
 def promise_condition(state: str, today: dt.date):

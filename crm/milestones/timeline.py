@@ -197,8 +197,7 @@ def promise(forecast, today: dt.date) -> Promise | None:
     """The project's promise as of today (None when no rule applies to it)."""
     if forecast is None or forecast.rule_id is None:
         return None
-    rule = db.session.get(CommitmentRule, forecast.rule_id)
-    return Promise(rule, graph.promise_state(forecast.promise_due_on, forecast.promise_end_on,
+    return Promise(forecast.rule, graph.promise_state(forecast.promise_due_on, forecast.promise_end_on,
                                              forecast.end_forecast_on, today),
                    forecast.promise_start_on, forecast.promise_due_on, forecast.promise_end_on,
                    forecast.end_forecast_on)

@@ -80,7 +80,9 @@ NOBODY = frozenset()
 SKIPPED_ENDPOINTS = {"static"}
 SKIPPED_PREFIXES = ("/admin/",)  # Flask-Admin: admins only (tests/integration/test_access.py)
 SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.ico", "/login",
-                 "/logout", "/language"}
+                 "/logout", "/language",
+                 # The enterprise's pages: no account, a token instead (tests/integration/test_portal.py).
+                 "/e/<token>", "/e/<token>/order.pdf"}
 
 
 def skipped(rule) -> bool:
@@ -197,6 +199,10 @@ MATRIX: list[Entry] = [
     E("POST", "/projects/<int:project_id>/plan/dependencies/<int:dependency_id>/remove", MANAGE,
       params={"project_id": "project", "dependency_id": "dependency"},
       body={"remove-reason": "矩阵测试"}),
+    E("GET", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),  # enterprise_link
+    E("POST", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),
+    E("POST", "/projects/<int:project_id>/enterprise-link/revoke", WRITERS, params=P),
+    E("GET", "/projects/<int:project_id>/enterprise-link/qr.svg", ALL, params=P),
     E("GET", "/projects/<int:project_id>/milestones/new", WRITERS, params=P),
     E("POST", "/projects/<int:project_id>/milestones/new", WRITERS, params=P),
     E("GET", "/milestones/calendar/import", ADMIN),
@@ -478,6 +484,10 @@ def _build_extras(w):
     helper_a1 = factories.assign(a1, w.staff["agent_a2"], "helper")
     helper_b1 = factories.assign(b1, w.staff["agent_b2"], "helper")
     milestones = {k: factories.milestone(w.projects[k], name=f"矩阵节点{k}") for k in ("a1", "a2", "b1")}
+    from crm.portal.services import issue as issue_link
+
+    for project in (a1, a2, b1):  # the enterprise links whose QR codes the staff print
+        issue_link(project, actor_id=None, today=dt.date(2026, 9, 1))
     from crm.milestones.models import MilestoneDependency
 
     dependencies = {}

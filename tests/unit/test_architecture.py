@@ -34,8 +34,8 @@ FOUNDATION = {"crm.config", "crm.extensions", "crm.db", "crm.errors", "crm.trans
 PURE = {"crm.milestones.calendar", "crm.milestones.sla", "crm.milestones.graph", "crm.agents.assignment",
         "crm.projects.codes"}
 # The domain packages, in the order they may depend on each other.
-ORDER = ("audit", "parks", "auth", "projects", "milestones", "agents", "dashboard", "documents",
-         "notifications")
+ORDER = ("audit", "parks", "auth", "projects", "milestones", "agents", "portal", "dashboard",
+         "documents", "notifications")
 WORKFLOWS = "crm.workflows"
 TOP_MODULES = {"crm", "crm.app", "crm.web", "crm.admin", "crm.cli", "crm.worker"}
 TOP_PACKAGES = {"api", "demo", "main"}

@@ -1,0 +1,92 @@
+"""What the enterprise's progress page reads beyond the service order's data: its address,
+the approvals waiting on the enterprise, the milestones reached and the latest service order.
+Only what the enterprise may see: no internal notes, blockers, workload or other projects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
+from crm.extensions import db
+from crm.milestones.models import Milestone, MilestonePause, MilestoneStatus
+from crm.portal.models import EnterpriseLink, EnterpriseView
+from crm.portal.services import active_link, secret
+
+REACHED_ROWS = 10
+# Pauses that wait on the enterprise (the others wait on experts, a hearing, a laboratory).
+ENTERPRISE_REASONS = ("supplement", "enterprise")
+
+
+class Waiting(NamedTuple):
+    item: str
+    reason_code: str  # pause_reason label group
+    since: dt.date
+    document_ref: str | None
+
+
+class Reached(NamedTuple):
+    item: str
+    completed_on: dt.date
+    document_no: str | None
+
+
+class Order(NamedTuple):
+    document_id: int
+    version: int
+    finished_at: dt.datetime | None
+
+
+def page_url(link: EnterpriseLink) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/e/{link.token(secret())}"
+
+
+def link_url(project_id: int) -> str | None:
+    """The address of the project's active enterprise link (what its QR code carries)."""
+    link = active_link(project_id)
+    return page_url(link) if link is not None else None
+
+
+def link_with_views(project_id: int) -> tuple[EnterpriseLink | None, int, dt.datetime | None]:
+    """The project's active link, how often its page was opened and when last."""
+    row = db.session.execute(
+        select(EnterpriseLink, func.count(EnterpriseView.id), func.max(EnterpriseView.viewed_at))
+        .outerjoin(EnterpriseView, EnterpriseView.link_id == EnterpriseLink.id)
+        .where(EnterpriseLink.project_id == project_id, EnterpriseLink.active)
+        .group_by(EnterpriseLink.id)).first()
+    return (row[0], row[1], row[2]) if row else (None, 0, None)
+
+
+def waiting_on_enterprise(project_id: int) -> list[Waiting]:
+    """Approvals whose clock is stopped until the enterprise acts (supplementing materials, its
+    own reasons), oldest first."""
+    rows = db.session.execute(
+        select(Milestone.name, MilestonePause.reason_code, MilestonePause.paused_on,
+               MilestonePause.document_ref)
+        .join(MilestonePause, MilestonePause.milestone_id == Milestone.id)
+        .where(Milestone.project_id == project_id, Milestone.status == MilestoneStatus.PAUSED,
+               MilestonePause.resumed_on.is_(None),
+               MilestonePause.reason_code.in_(ENTERPRISE_REASONS))
+        .order_by(MilestonePause.paused_on, Milestone.sequence))
+    return [Waiting(*row) for row in rows]
+
+
+def reached(project_id: int, limit: int = REACHED_ROWS) -> list[Reached]:
+    rows = db.session.execute(
+        select(Milestone.name, Milestone.completed_on, Milestone.approval_doc_no)
+        .where(Milestone.project_id == project_id, Milestone.status == MilestoneStatus.DONE)
+        .order_by(Milestone.completed_on.desc(), Milestone.sequence.desc()).limit(limit))
+    return [Reached(*row) for row in rows]
+
+
+def latest_order(project_id: int) -> Order | None:
+    row = db.session.execute(
+        select(GeneratedDocument.id, GeneratedDocument.doc_version, GeneratedDocument.finished_at)
+        .where(GeneratedDocument.project_id == project_id,
+               GeneratedDocument.kind == DocumentKind.SERVICE_ORDER,
+               GeneratedDocument.status == DocumentStatus.DONE)
+        .order_by(GeneratedDocument.doc_version.desc()).limit(1)).first()
+    return Order(*row) if row else None

@@ -1,0 +1,154 @@
+"""The enterprise's progress page (/e/<token>, no account) and the staff's side of its link
+(the project page's panel: the address, its QR code, issue a new one, revoke).
+
+Whatever is wrong with a token (unknown, revoked, expired, malformed) answers the same 404;
+the pages are rate-limited per address, tell search engines to stay away and send no
+referrer."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
+
+import reports
+from crm.auth.permissions import Action, can, require
+from crm.auth.scope import get_project_or_404
+from crm.documents import queries as documents
+from crm.documents.models import GeneratedDocument
+from crm.errors import DomainError, apply_to_form
+from crm.extensions import db, limiter
+from crm.i18n import today
+from crm.milestones.queries import project_forecast, work_calendar
+from crm.milestones.timeline import promise
+from crm.portal import queries, services
+from crm.portal.forms import LinkForm
+from crm.transaction import transaction
+
+bp = Blueprint("portal", __name__)
+
+PORTAL_LOCALE = "zh_Hans_CN"  # the enterprise reads Chinese whatever the staff's choice
+
+
+def _portal_limit() -> str:
+    return current_app.config["RATELIMIT_PORTAL"]
+
+
+def _portal_limit_exempt() -> bool:
+    return not current_app.config["RATELIMIT_ENABLED"]
+
+
+def _private(response: Response) -> Response:
+    response.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _open(token: str):
+    """The link the token opens today, its view recorded; 404 otherwise."""
+    with transaction():
+        link = services.open_page(token, today())
+    if link is None:
+        abort(404)
+    return link
+
+
+@bp.get("/e/<token>")
+@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+def page(token: str):
+    link = _open(token)
+    project = link.project
+    day = today()
+    with force_locale(PORTAL_LOCALE):
+        order = documents.service_order(project.id, number="", version=0, today=day,
+                                        calendar=work_calendar())
+        html = render_template(
+            "portal/page.html", token=token, project=project, order=order,
+            promise=promise(project_forecast(project.id), day),
+            waiting=queries.waiting_on_enterprise(project.id),
+            reached=queries.reached(project.id), latest=queries.latest_order(project.id),
+            today=day)
+    return _private(Response(html, mimetype="text/html"))
+
+
+@bp.get("/e/<token>/order.pdf")
+@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+def order_pdf(token: str):
+    link = _open(token)
+    latest = queries.latest_order(link.project_id)
+    if latest is None:
+        abort(404)
+    doc = db.session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content))
+                            .where(GeneratedDocument.id == latest.document_id))
+    response = Response(doc.content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = documents.content_disposition(
+        doc.filename or documents.ascii_filename(doc), documents.ascii_filename(doc))
+    return _private(response)
+
+
+# -- the staff's side ---------------------------------------------------------------------------
+
+def link_panel(project, user) -> dict:
+    """The project page's panel (crm/web.py lists the panels): the active link, its views
+    (one query)."""
+    link, views, last = queries.link_with_views(project.id)
+    return {"project": project, "link": link, "url": queries.page_url(link) if link else None,
+            "views": views, "last_viewed_at": last,
+            "can_manage": can(user, Action.ENTERPRISE_LINK)}
+
+
+@bp.route("/projects/<int:project_id>/enterprise-link", methods=["GET", "POST"])
+@login_required
+def issue(project_id: int):
+    """Issue the project's enterprise link (a new one replaces the active one)."""
+    project = get_project_or_404(current_user, project_id)
+    require(Action.ENTERPRISE_LINK)
+    form = LinkForm()
+    errors: list = []
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.issue(project, actor_id=current_user.id, today=today(),
+                               expires_on=form.expires_on.data)
+        except DomainError as exc:
+            errors = apply_to_form(form, exc)
+        else:
+            flash(_("A new enterprise link is active; the previous one no longer opens."),
+                  "success")
+            return redirect(url_for("projects.detail", project_id=project.id) + "#enterprise-link")
+    status = 422 if form.errors or errors else 200
+    return render_template("portal/issue.html", project=project, form=form, errors=errors,
+                           active=services.active_link(project.id)), status
+
+
+@bp.post("/projects/<int:project_id>/enterprise-link/revoke")
+@login_required
+def revoke(project_id: int):
+    project = get_project_or_404(current_user, project_id)
+    require(Action.ENTERPRISE_LINK)
+    try:
+        with transaction():
+            services.revoke(project)
+    except DomainError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(_("The enterprise link no longer opens."), "success")
+    return redirect(url_for("projects.detail", project_id=project.id) + "#enterprise-link")
+
+
+@bp.get("/projects/<int:project_id>/enterprise-link/qr.svg")
+@login_required
+def qr(project_id: int):
+    project = get_project_or_404(current_user, project_id)
+    url = queries.link_url(project.id)
+    if url is None:
+        abort(404)
+    response = Response(reports.qr_svg(url), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
