@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from crm.milestones.sla import due_date
 from crm.milestones.calendar import WorkCalendar
@@ -36,8 +37,7 @@ class CycleError(ValueError):
         self.cycle = list(cycle)
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):  # tuples: a city's refresh builds a million of them
     """One milestone of a plan, as the graph rules see it."""
 
     id: object
@@ -49,8 +49,7 @@ class Node:
     remaining_workdays: int | None = None  # paused: frozen working days left
 
 
-@dataclass(frozen=True)
-class Forecast:
+class Forecast(NamedTuple):
     """A milestone's expected dates and its place on the critical path."""
 
     start: dt.date | None  # accepted (actual, or expected for a pending one)

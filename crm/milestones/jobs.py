@@ -5,7 +5,7 @@ from __future__ import annotations
 from crm.extensions import db
 from crm.i18n import today
 from crm.milestones.queries import work_calendar
-from crm.milestones.services.forecasts import refresh_stale
+from crm.milestones.services.forecasts import CHUNK, refresh_projects, stale_ids
 from crm.milestones.services.sweep import sweep
 
 
@@ -17,7 +17,12 @@ def sla_sweep() -> dict:
 
 
 def refresh_forecasts() -> dict:
-    """Forecasts computed before today (or never) recomputed: hourly, so once each morning."""
-    projects = refresh_stale(today(), work_calendar())
-    db.session.commit()
+    """Forecasts computed before today (or never) recomputed: hourly, so once each morning.
+    One transaction per chunk of projects, so no plan stays locked more than a moment (plans
+    someone is changing are skipped: their change refreshes them)."""
+    day, calendar, projects, last = today(), work_calendar(), 0, 0
+    while ids := stale_ids(day, after=last, limit=CHUNK):
+        projects += refresh_projects(ids, day, calendar, skip_locked=True)
+        db.session.commit()
+        last = ids[-1]
     return {"projects": projects}

@@ -376,6 +376,25 @@ def test_the_morning_refresh_recomputes_yesterdays_forecasts_once(db_session, wo
     assert refresh_forecasts() == {"projects": 0}
 
 
+def test_the_morning_refresh_goes_chunk_by_chunk_and_ends_on_a_looping_plan(db_session, world,
+                                                                            monkeypatch):
+    """One transaction per chunk; a plan whose dependencies loop (only possible by editing the
+    database) keeps no forecast and does not keep the job going round."""
+    from crm.milestones import jobs
+    from crm.milestones.models import MilestoneDependency, ProjectForecast
+
+    project, items = _plan(db_session, world)
+    a, b = items["filing_record"], items["energy_review"]  # b needs a: make a need b too
+    db_session.add(MilestoneDependency(project_id=project.id, milestone_id=a.id, requires_id=b.id))
+    db_session.execute(ProjectForecast.__table__.delete())
+    db_session.commit()
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    assert jobs.refresh_forecasts() == {"projects": len(world.projects)}
+    assert db_session.get(ProjectForecast, project.id) is None  # the loop: no forecast
+    others = [p.id for key, p in world.projects.items() if p.id != project.id]
+    assert all(db_session.get(ProjectForecast, pid) is not None for pid in others)
+
+
 @pytest.mark.skipif(DB_KIND != "postgresql", reason="row locks: SQLite serialises writers anyway")
 def test_the_background_refresh_skips_a_plan_being_changed_instead_of_waiting(app, world):
     """While someone changes a project's plan (its row held), the hourly refresh leaves that

@@ -169,7 +169,7 @@ def bottlenecks(condition, *, today: dt.date, calendar: WorkCalendar, limit: int
     query grouped by item and forecast date; the few distinct dates are turned into working
     days with the calendar's ordinals."""
     query = (select(Milestone.name, Milestone.forecast_on, func.count())
-             .where(condition, Milestone.critical.is_(True))
+             .where(condition, Milestone.critical)  # as written (the partial index's predicate)
              .group_by(Milestone.name, Milestone.forecast_on))
     if slice_ is not None:
         query = slice_.rows(query, Milestone.park_id, Milestone.project_id)

@@ -108,13 +108,20 @@ def refresh_projects(project_ids: Iterable[int] | None, today: dt.date,
     return done
 
 
-def refresh_stale(today: dt.date, calendar: WorkCalendar) -> int:
-    """Refresh the projects whose forecast was computed before today or never (the morning
-    refresh: pending milestones cannot start before today)."""
-    stale = db.session.scalars(
+def stale_ids(today: dt.date, *, after: int = 0, limit: int | None = None) -> list[int]:
+    """The projects (ids above ``after``, in order) whose forecast was computed before today or
+    never: pending milestones cannot start before today, so their forecasts move each morning."""
+    return list(db.session.scalars(
         select(Project.id).outerjoin(ProjectForecast, ProjectForecast.project_id == Project.id)
-        .where((ProjectForecast.project_id.is_(None)) | (ProjectForecast.computed_on < today))
-        .order_by(Project.id)).all()
+        .where(Project.id > after,
+               (ProjectForecast.project_id.is_(None)) | (ProjectForecast.computed_on < today))
+        .order_by(Project.id).limit(limit)))
+
+
+def refresh_stale(today: dt.date, calendar: WorkCalendar) -> int:
+    """Refresh every stale project but those someone is changing (their change refreshes
+    them) in this transaction; returns how many."""
+    stale = stale_ids(today)
     return refresh_projects(stale, today, calendar, skip_locked=True) if stale else 0
 
 
@@ -184,6 +191,33 @@ def _refresh_chunk(ids: list[int], rules, today: dt.date, calendar: WorkCalendar
                 critical=bindparam("b_critical")),
             milestone_updates)
         _expire({u["b_id"] for u in milestone_updates})
-    db.session.execute(delete(ProjectForecast).where(ProjectForecast.project_id.in_(ids)))
-    if forecasts:
-        db.session.execute(insert(ProjectForecast), forecasts)
+    _store(ids, forecasts, today)
+
+
+FORECAST_FIELDS = ("park_id", "forecast_on", "provisional", "rule_id", "promise_start_on",
+                   "promise_due_on", "promise_end_on", "end_forecast_on")
+
+
+def _store(ids: list[int], forecasts: list[dict], today: dt.date) -> None:
+    """Write the projects' forecasts: the changed ones replaced, the others only marked as
+    computed today (one statement), so a refresh that moves nothing writes little."""
+    table = ProjectForecast.__table__
+    stored = {row[0]: tuple(row[1:]) for row in db.session.execute(
+        select(table.c.project_id, *(table.c[name] for name in FORECAST_FIELDS))
+        .where(table.c.project_id.in_(ids)))}
+    changed = [v for v in forecasts
+               if stored.get(v["project_id"]) != tuple(v[name] for name in FORECAST_FIELDS)]
+    kept = {v["project_id"] for v in forecasts} - {v["project_id"] for v in changed}
+    gone = set(stored) - {v["project_id"] for v in forecasts}  # a plan that now loops
+    replace = [v["project_id"] for v in changed if v["project_id"] in stored] + sorted(gone)
+    if replace:
+        db.session.execute(delete(table).where(table.c.project_id.in_(replace)))
+    if changed:
+        db.session.execute(insert(table), changed)
+    if kept:
+        db.session.execute(table.update().where(table.c.project_id.in_(sorted(kept)))
+                           .values(computed_on=today))
+    if replace or changed or kept:
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, ProjectForecast) and obj.project_id in ids:
+                db.session.expire(obj)
