@@ -11,7 +11,7 @@ from crm.milestones.models import (  # noqa: F401
     MilestoneDependency, MilestonePause, MilestoneStatus, ProjectForecast,
 )
 from crm.documents.models import GeneratedDocument  # noqa: F401
-from crm.portal.models import EnterpriseLink, EnterpriseView  # noqa: F401
+from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation  # noqa: F401
 from crm.notifications.models import Notification  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401
 from crm.dashboard.models import ParkRollup  # noqa: F401

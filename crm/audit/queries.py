@@ -47,6 +47,7 @@ ENTITIES: dict[str, object] = {
     "generated_documents": _l("Document"),
     "milestone_dependencies": _l("Dependency between approvals"),
     "enterprise_links": _l("Enterprise link"),
+    "order_confirmations": _l("Service order confirmation"),
 }
 
 FIELDS: dict[str, object] = {
@@ -85,6 +86,8 @@ FIELDS: dict[str, object] = {
     "extension_approved_on": _l("Extension approved on"),
     "original_due_on": _l("Due date before the extension"), "requires_id": _l("Needs first"),
     "expires_on": _l("Expires after"), "revoked_at": _l("Revoked"),
+    "signer_name": _l("Confirmed by"), "signer_title": _l("Position"),
+    "signer_phone": _l("Phone"),
 }
 
 # Only the fields above are shown.  These are the columns left out on purpose: bookkeeping
@@ -94,7 +97,7 @@ HIDDEN = {"id", "project_id", "log_id", "stage_changed_at", "created_by_id",
           "changed_by_id", "notified_state", "due_provisional", "sequence", "created_at",
           "updated_at", "version", "approval_item_id", "content_fingerprint", "request_key",
           "requested_at", "finished_at", "enqueued_at", "attempts", "job_id", "size", "sha256",
-          "content", "forecast_on", "slack_workdays", "critical", "salt", "token_hash"}
+          "content", "forecast_on", "slack_workdays", "critical", "salt", "token_hash", "document_id", "link_id", "confirmed_at"}
 
 # Stored codes shown as labels: field -> label group (status depends on the record type).
 CODE_GROUPS = {

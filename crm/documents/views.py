@@ -19,6 +19,7 @@ from crm.documents.forms import summary_form
 from crm.documents.models import GeneratedDocument as Doc
 from crm.db import parse_id
 from crm.extensions import db
+from crm.portal.queries import confirmations
 from crm.projects.models import Project
 from crm.transaction import transaction
 
@@ -35,7 +36,9 @@ def _is_htmx() -> bool:
 
 def service_orders_panel(project, user, message: str | None = None) -> dict:
     """The project page's panel (crm/web.py lists the panels): its service orders."""
-    return {"project": project, "documents": queries.project_service_orders(project.id),
+    documents = queries.project_service_orders(project.id)
+    return {"project": project, "documents": documents,
+            "confirmations": confirmations([d.id for d in documents]),
             "can_request": can(user, Action.DOCUMENT_REQUEST), "message": message}
 
 

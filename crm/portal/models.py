@@ -71,3 +71,24 @@ class EnterpriseView(db.Model):
     link_id: Mapped[int] = mapped_column(ForeignKey("enterprise_links.id", ondelete="CASCADE"),
                                          index=True)
     viewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderConfirmation(db.Model):
+    """The enterprise's confirmation of one version of its service order (through its link):
+    who confirmed, in what capacity, and that the plan and the promises were understood.  A
+    new version asks again."""
+
+    __tablename__ = "order_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("generated_documents.id", ondelete="CASCADE"), unique=True)
+    doc_version: Mapped[int] = mapped_column()
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise_links.id", ondelete="SET NULL"))
+    signer_name: Mapped[str] = mapped_column(String(50))
+    signer_title: Mapped[str] = mapped_column(String(50))
+    signer_phone: Mapped[str] = mapped_column(String(20))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

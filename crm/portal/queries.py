@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestonePause, MilestoneStatus
-from crm.portal.models import EnterpriseLink, EnterpriseView
+from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation
 from crm.portal.services import active_link, secret
 
 REACHED_ROWS = 10
@@ -38,6 +38,8 @@ class Order(NamedTuple):
     document_id: int
     version: int
     finished_at: dt.datetime | None
+    confirmed_by: str | None  # the enterprise's signer, once this version is confirmed
+    confirmed_at: dt.datetime | None
 
 
 def page_url(link: EnterpriseLink) -> str:
@@ -83,10 +85,21 @@ def reached(project_id: int, limit: int = REACHED_ROWS) -> list[Reached]:
 
 
 def latest_order(project_id: int) -> Order | None:
+    """The latest service order ready to download, and whether the enterprise confirmed it."""
     row = db.session.execute(
-        select(GeneratedDocument.id, GeneratedDocument.doc_version, GeneratedDocument.finished_at)
+        select(GeneratedDocument.id, GeneratedDocument.doc_version, GeneratedDocument.finished_at,
+               OrderConfirmation.signer_name, OrderConfirmation.confirmed_at)
+        .outerjoin(OrderConfirmation, OrderConfirmation.document_id == GeneratedDocument.id)
         .where(GeneratedDocument.project_id == project_id,
                GeneratedDocument.kind == DocumentKind.SERVICE_ORDER,
                GeneratedDocument.status == DocumentStatus.DONE)
         .order_by(GeneratedDocument.doc_version.desc()).limit(1)).first()
     return Order(*row) if row else None
+
+
+def confirmations(document_ids) -> dict[int, OrderConfirmation]:
+    """The enterprise's confirmations of these service orders, by document id."""
+    if not document_ids:
+        return {}
+    return {c.document_id: c for c in db.session.scalars(
+        select(OrderConfirmation).where(OrderConfirmation.document_id.in_(list(document_ids))))}

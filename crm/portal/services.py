@@ -16,13 +16,15 @@ from crm.audit import services as audit
 from crm.db import utcnow
 from crm.errors import DomainError
 from crm.extensions import db
-from crm.portal.models import EnterpriseLink, EnterpriseView, token_hash
+from crm.documents.models import GeneratedDocument
+from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation, token_hash
 from crm.transaction import flush, lock
 
 AUDIT_ACTIONS = {
     "enterprise_link.issue": _l("issued the enterprise's progress link"),
     "enterprise_link.revoke": _l("revoked the enterprise's progress link"),
     "enterprise_link.miss": _l("opened an enterprise page with an unknown link"),
+    "service_order.confirm": _l("the enterprise confirmed the service order"),
 }
 MAX_LINK_DAYS = 3 * 366  # an expiry is at most about three years away
 
@@ -75,9 +77,10 @@ def revoke(project) -> None:
     flush()
 
 
-def open_page(token: str, today: dt.date) -> EnterpriseLink | None:
-    """The link a token opens today (recording the view), or None: unknown, revoked or
-    expired all answer the same (the miss is recorded for the trail of enumeration)."""
+def open_page(token: str, today: dt.date, *, view: bool = True) -> EnterpriseLink | None:
+    """The link a token opens today (recording the view when ``view``), or None: unknown,
+    revoked or expired all answer the same (the miss is recorded for the trail of
+    enumeration)."""
     link = None
     if 20 <= len(token) <= 64:
         link = db.session.scalar(select(EnterpriseLink).where(
@@ -85,5 +88,26 @@ def open_page(token: str, today: dt.date) -> EnterpriseLink | None:
     if link is None or not link.opens_on(today):
         audit.record(db.session, "enterprise_link.miss", link or EnterpriseLink())
         return None
-    db.session.add(EnterpriseView(link_id=link.id))
+    if view:
+        db.session.add(EnterpriseView(link_id=link.id))
     return link
+
+
+def confirm(link: EnterpriseLink, order_id: int, *, signer_name: str, signer_title: str,
+            signer_phone: str) -> OrderConfirmation:
+    """The enterprise confirms the latest version of its service order through its link (the
+    caller read it as the latest ready one).  A version is confirmed once."""
+    document = db.session.get(GeneratedDocument, order_id)
+    if document is None or document.project_id != link.project_id:
+        raise DomainError(_l("This service order is not yours to confirm."))
+    if db.session.scalar(select(OrderConfirmation.id).where(
+            OrderConfirmation.document_id == document.id)) is not None:
+        raise DomainError(_l("This version of the service order is already confirmed."))
+    confirmation = OrderConfirmation(
+        project_id=link.project_id, document_id=document.id, doc_version=document.doc_version,
+        link_id=link.id, signer_name=signer_name, signer_title=signer_title,
+        signer_phone=signer_phone)
+    db.session.add(confirmation)
+    audit.tag(confirmation, "service_order.confirm", signer_name)
+    flush()
+    return confirmation

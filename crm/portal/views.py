@@ -27,7 +27,7 @@ from crm.i18n import today
 from crm.milestones.queries import project_forecast, work_calendar
 from crm.milestones.timeline import promise
 from crm.portal import queries, services
-from crm.portal.forms import LinkForm
+from crm.portal.forms import ConfirmForm, LinkForm
 from crm.transaction import transaction
 
 bp = Blueprint("portal", __name__)
@@ -50,10 +50,10 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _open(token: str):
-    """The link the token opens today, its view recorded; 404 otherwise."""
+def _open(token: str, *, view: bool = True):
+    """The link the token opens today (a page view recorded when ``view``); 404 otherwise."""
     with transaction():
-        link = services.open_page(token, today())
+        link = services.open_page(token, today(), view=view)
     if link is None:
         abort(404)
     return link
@@ -62,19 +62,48 @@ def _open(token: str):
 @bp.get("/e/<token>")
 @limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
 def page(token: str):
-    link = _open(token)
+    return _page(_open(token), token)
+
+
+@bp.post("/e/<token>/confirm")
+@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+def confirm(token: str):
+    """The enterprise confirms the latest version of its service order."""
+    link = _open(token, view=False)
+    latest = queries.latest_order(link.project_id)
+    if latest is None or latest.confirmed_by is not None:
+        return redirect(url_for("portal.page", token=token) + "#order")
+    with force_locale(PORTAL_LOCALE):
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            try:
+                with transaction():
+                    services.confirm(link, latest.document_id,
+                                     signer_name=form.signer_name.data,
+                                     signer_title=form.signer_title.data,
+                                     signer_phone=form.signer_phone.data)
+            except DomainError as exc:
+                form.form_errors.extend(apply_to_form(form, exc))
+            else:
+                return redirect(url_for("portal.page", token=token) + "#order")
+    return _page(link, token, form, status=422)
+
+
+def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200) -> Response:
     project = link.project
     day = today()
     with force_locale(PORTAL_LOCALE):
         order = documents.service_order(project.id, number="", version=0, today=day,
                                         calendar=work_calendar())
+        latest = queries.latest_order(project.id)
+        if form is None and latest is not None and latest.confirmed_by is None:
+            form = ConfirmForm(formdata=None)
         html = render_template(
             "portal/page.html", token=token, project=project, order=order,
             promise=promise(project_forecast(project.id), day),
             waiting=queries.waiting_on_enterprise(project.id),
-            reached=queries.reached(project.id), latest=queries.latest_order(project.id),
-            today=day)
-    return _private(Response(html, mimetype="text/html"))
+            reached=queries.reached(project.id), latest=latest, form=form, today=day)
+    return _private(Response(html, status=status, mimetype="text/html"))
 
 
 @bp.get("/e/<token>/order.pdf")

@@ -30,7 +30,26 @@ def test_the_enterprise_opens_its_progress_page_on_a_phone(live_server, page, br
         assert enterprise.evaluate("document.documentElement.scrollWidth") <= 390
         ARTIFACTS.mkdir(exist_ok=True)
         enterprise.screenshot(path=str(ARTIFACTS / "enterprise-page-phone.png"), full_page=True)
+
+        # The park issues the order; the enterprise confirms it on the phone.
+        _ready_order(live_server.app, project_id=1)
+        enterprise.reload()
+        enterprise.fill("#signer_name", "周经理")
+        enterprise.fill("#signer_title", "项目总监")
+        enterprise.fill("#signer_phone", "电话")
+        enterprise.get_by_role("button", name="确认服务单").click()
+        assert "请输入电话号码" in enterprise.locator("#signer_phone-errors").inner_text()
+        assert "请勾选" in enterprise.locator("[data-testid=confirm-form]").inner_text()
+        errors[:] = [e for e in errors if "422" not in e]  # the refused form's status
+        enterprise.fill("#signer_phone", "139 1234 5678")
+        enterprise.check("#understood")
+        enterprise.get_by_role("button", name="确认服务单").click()
+        assert "周经理" in enterprise.locator("[data-testid=order-confirmed]").inner_text()
+        assert enterprise.evaluate("document.documentElement.scrollWidth") <= 390
+        enterprise.screenshot(path=str(ARTIFACTS / "enterprise-confirmed-phone.png"), full_page=True)
         assert errors == []
+        page.reload()
+        assert "周经理" in page.locator("[data-testid=confirmation]").first.inner_text()
 
         # The manager issues a new link: the old address no longer opens.
         page.locator("[data-testid=issue-link]").click()
@@ -42,3 +61,17 @@ def test_the_enterprise_opens_its_progress_page_on_a_phone(live_server, page, br
         assert response.status == 404
     finally:
         phone.close()
+
+
+def _ready_order(app, project_id: int) -> None:
+    from crm.documents.models import GeneratedDocument
+    from crm.extensions import db
+    from crm.projects.models import Project
+
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        db.session.add(GeneratedDocument(
+            kind="service_order", status="done", project_id=project.id, park_id=project.park_id,
+            order_number=f"FW-2026-{project.id:06d}", doc_version=1, content=b"%PDF-1.4",
+            filename="服务单.pdf"))
+        db.session.commit()

@@ -82,7 +82,7 @@ SKIPPED_PREFIXES = ("/admin/",)  # Flask-Admin: admins only (tests/integration/t
 SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.ico", "/login",
                  "/logout", "/language",
                  # The enterprise's pages: no account, a token instead (tests/integration/test_portal.py).
-                 "/e/<token>", "/e/<token>/order.pdf"}
+                 "/e/<token>", "/e/<token>/order.pdf", "/e/<token>/confirm"}
 
 
 def skipped(rule) -> bool:

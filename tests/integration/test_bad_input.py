@@ -124,6 +124,26 @@ class Scene:
             Milestone.project_id == self.ids["project_a1"], Milestone.status == status,
             Milestone.name.startswith("测试"), unextended).order_by(Milestone.id), make)
 
+    def enterprise_token(self) -> str:
+        """The token of a1's enterprise link, with a service order waiting for confirmation
+        (a new version when the last one was confirmed)."""
+        from crm.documents.models import GeneratedDocument
+        from crm.extensions import db
+        from crm.portal import queries, services
+        from crm.projects.models import Project
+
+        with self.app.test_request_context():
+            project = db.session.get(Project, self.ids["project_a1"])
+            link = services.ensure(project, actor_id=None, today=self.today)
+            latest = queries.latest_order(project.id)
+            if latest is None or latest.confirmed_by is not None:
+                db.session.add(GeneratedDocument(
+                    kind="service_order", status="done", project_id=project.id,
+                    park_id=project.park_id, order_number="FW-2026-000001",
+                    doc_version=(latest.version + 1) if latest else 1, content=b"%PDF-1.4"))
+            db.session.commit()
+            return link.token(services.secret())
+
     def dependency_pair(self) -> tuple[int, int]:
         """Two fresh pending milestones of a1 (the second to wait for the first)."""
         from crm.extensions import db
@@ -551,6 +571,10 @@ FORM_CASES = [
              _forms("crm.portal.forms", "LinkForm"), lambda s: {"expires_on": "2027-06-30"}),
     FormCase("enterprise-link-revoke", "portal.revoke", "agent_a",
              lambda s: f"/projects/{s['project_a1']}/enterprise-link/revoke", (), lambda s: {}),
+    FormCase("order-confirm", "portal.confirm", "agent_a",
+             lambda s: f"/e/{s.enterprise_token()}/confirm", _forms("crm.portal.forms", "ConfirmForm"),
+             lambda s: {"signer_name": "周经理", "signer_title": "项目总监",
+                        "signer_phone": "13912345678", "understood": "y"}),
     FormCase("summary", "documents.request_summary", "manager_a", lambda s: "/documents/summaries",
              _forms("crm.documents.forms", "SummaryForm"),
              lambda s: {"scope": str(s["park_a"]), "start": "2025-01-01", "end": "2025-06-30"}),

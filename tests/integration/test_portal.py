@@ -181,3 +181,59 @@ def test_guessing_is_rate_limited(app_config, tmp_path, world):
     client = limited.test_client()
     codes = [client.get(f"/e/{'x' * 30}{n}").status_code for n in range(7)]
     assert codes[:5] == [404] * 5 and codes[5:] == [429, 429]
+
+
+def _ready_order(app, world, version=1):
+    """A finished service order (version ``version``) of project a1, and the a1 link's token."""
+    from crm.documents.models import GeneratedDocument
+    from crm.extensions import db
+
+    with app.app_context():
+        doc = GeneratedDocument(kind="service_order", status="done", project_id=world.projects["a1"].id,
+                                park_id=world.park_a.id, order_number="FW-2026-000001",
+                                doc_version=version, content=b"%PDF-1.4", filename="服务单.pdf")
+        db.session.add(doc)
+        db.session.commit()
+        return doc.id
+
+
+def test_the_enterprise_confirms_each_version_of_its_order_once(app, client, world):
+    from crm.extensions import db
+    from crm.portal.models import OrderConfirmation
+
+    app.world = world
+    _link, token = _issue(app)
+    first = _ready_order(app, world)
+    html = client.get(_url(token)).get_data(as_text=True)
+    assert 'data-testid="confirm-form"' in html
+    # Every field checked, nothing saved; hostile text comes back escaped.
+    bad = client.post(f"/e/{token}/confirm", data={
+        "signer_name": "  ", "signer_title": "<script>alert(1)</script>",
+        "signer_phone": "电话", "understood": ""})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "请输入您的姓名" in page and "请勾选" in page and "电话号码" in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    with app.app_context():
+        assert db.session.query(OrderConfirmation).count() == 0
+    good = {"signer_name": "周经理", "signer_title": "项目总监", "signer_phone": "139 1234 5678",
+            "understood": "y"}
+    assert client.post(f"/e/{token}/confirm", data=good).status_code == 302
+    html = client.get(_url(token)).get_data(as_text=True)
+    assert 'data-testid="order-confirmed"' in html and "周经理" in html
+    assert 'data-testid="confirm-form"' not in html
+    # Posting again changes nothing; staff see who confirmed.
+    assert client.post(f"/e/{token}/confirm", data=dict(good, signer_name="别人")).status_code == 302
+    with app.app_context():
+        rows = db.session.query(OrderConfirmation).all()
+        assert [(r.document_id, r.doc_version, r.signer_name) for r in rows] == [(first, 1, "周经理")]
+    staff = app.test_client()
+    login(staff, "agent_a")
+    panel = staff.get(f"/projects/{world.projects['a1'].id}").get_data(as_text=True)
+    assert "周经理 已确认" in panel or "周经理" in panel.split('data-testid="confirmation"')[1]
+    # A new version asks again.
+    _ready_order(app, world, version=2)
+    html = client.get(_url(token)).get_data(as_text=True)
+    assert 'data-testid="confirm-form"' in html and "第 2 版" in html
+    panel = staff.get(f"/projects/{world.projects['a1'].id}").get_data(as_text=True)
+    assert "尚未确认" in panel
