@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from crm.db import parse_id
 from crm.formfields import DayField
 from crm.projects.forms import PHONE, strip
 
@@ -17,7 +18,11 @@ class LinkForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """The enterprise confirms its service order."""
+    """The enterprise confirms its service order: the version it was shown (a newer one issued
+    meanwhile is refused)."""
+
+    document_id = HiddenField(validators=[DataRequired(
+        _l("This page is out of date: reload it and confirm again."))], filters=[parse_id])
 
     signer_name = StringField(_l("Your name"), validators=[
         DataRequired(_l("Enter your name.")), Length(max=50)], filters=[strip])

@@ -49,6 +49,14 @@ class EnterpriseLink(db.Model):
                           hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).decode().rstrip("=")
 
+    def matches(self, token: str, secret: str) -> bool:
+        """The token is this link's under the current key (constant time)."""
+        return hmac.compare_digest(self.token(secret), token)
+
+    def valid_under(self, secret: str) -> bool:
+        """Its stored hash is still that of the token the current key derives."""
+        return hmac.compare_digest(self.token_hash, token_hash(self.token(secret)))
+
     @hybrid_property
     def active(self) -> bool:
         return self.revoked_at is None

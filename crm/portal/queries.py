@@ -9,12 +9,13 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
-from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
+from crm.documents.models import GeneratedDocument
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestonePause, MilestoneStatus
 from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation
-from crm.portal.services import active_link, secret
+from crm.portal.services import active_link, ready_orders, secret
 
 REACHED_ROWS = 10
 # Pauses that wait on the enterprise (the others wait on experts, a hearing, a laboratory).
@@ -59,7 +60,9 @@ def link_with_views(project_id: int) -> tuple[EnterpriseLink | None, int, dt.dat
         .outerjoin(EnterpriseView, EnterpriseView.link_id == EnterpriseLink.id)
         .where(EnterpriseLink.project_id == project_id, EnterpriseLink.active)
         .group_by(EnterpriseLink.id)).first()
-    return (row[0], row[1], row[2]) if row else (None, 0, None)
+    if row is None or not row[0].valid_under(secret()):  # a key change killed it
+        return None, 0, None
+    return row[0], row[1], row[2]
 
 
 def waiting_on_enterprise(project_id: int) -> list[Waiting]:
@@ -86,15 +89,19 @@ def reached(project_id: int, limit: int = REACHED_ROWS) -> list[Reached]:
 
 def latest_order(project_id: int) -> Order | None:
     """The latest service order ready to download, and whether the enterprise confirmed it."""
-    row = db.session.execute(
+    row = db.session.execute(ready_orders(
         select(GeneratedDocument.id, GeneratedDocument.doc_version, GeneratedDocument.finished_at,
                OrderConfirmation.signer_name, OrderConfirmation.confirmed_at)
-        .outerjoin(OrderConfirmation, OrderConfirmation.document_id == GeneratedDocument.id)
-        .where(GeneratedDocument.project_id == project_id,
-               GeneratedDocument.kind == DocumentKind.SERVICE_ORDER,
-               GeneratedDocument.status == DocumentStatus.DONE)
-        .order_by(GeneratedDocument.doc_version.desc()).limit(1)).first()
+        .outerjoin(OrderConfirmation, OrderConfirmation.document_id == GeneratedDocument.id),
+        project_id).limit(1)).first()
     return Order(*row) if row else None
+
+
+def order_content(document_id: int) -> GeneratedDocument | None:
+    """A ready service order with its bytes (the enterprise's download)."""
+    doc = db.session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content))
+                            .where(GeneratedDocument.id == document_id))
+    return doc if doc is not None and doc.content is not None else None
 
 
 def confirmations(document_ids) -> dict[int, OrderConfirmation]:

@@ -16,7 +16,7 @@ from crm.audit import services as audit
 from crm.db import utcnow
 from crm.errors import DomainError
 from crm.extensions import db
-from crm.documents.models import GeneratedDocument
+from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
 from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation, token_hash
 from crm.transaction import flush, lock
 
@@ -33,9 +33,16 @@ def secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-def active_link(project_id: int) -> EnterpriseLink | None:
+def _active_row(project_id: int) -> EnterpriseLink | None:
     return db.session.scalar(select(EnterpriseLink).where(
         EnterpriseLink.project_id == project_id, EnterpriseLink.active))
+
+
+def active_link(project_id: int) -> EnterpriseLink | None:
+    """The project's link that opens under the current secret key (after a key change the
+    old link opens nothing and counts as none: issue a new one)."""
+    link = _active_row(project_id)
+    return link if link is not None and link.valid_under(secret()) else None
 
 
 def issue(project, *, actor_id: int | None, today: dt.date,
@@ -46,7 +53,7 @@ def issue(project, *, actor_id: int | None, today: dt.date,
         raise DomainError(_l("The link can expire from today up to three years ahead."),
                           "expires_on")
     lock(project)  # two rotations at once: one after the other, one link left active
-    old = active_link(project.id)
+    old = _active_row(project.id)
     if old is not None:
         old.revoked_at = utcnow()
         audit.tag(old, "enterprise_link.revoke")
@@ -61,15 +68,24 @@ def issue(project, *, actor_id: int | None, today: dt.date,
     return link, token
 
 
-def ensure(project, *, actor_id: int | None, today: dt.date) -> EnterpriseLink:
-    """The project's active link, issued when it has none (a service order prints it)."""
-    return active_link(project.id) or issue(project, actor_id=actor_id, today=today)[0]
+def ensure(project, *, actor_id: int | None, today: dt.date) -> EnterpriseLink | None:
+    """The project's active link, issued when the project never had one or its link died
+    with a key change (a service order prints it); None when staff revoked it on purpose
+    (the order then prints the staff address until they issue a new link)."""
+    lock(project)
+    link = _active_row(project.id)
+    if link is not None and link.valid_under(secret()):
+        return link
+    if link is None and db.session.scalar(select(EnterpriseLink.id).where(
+            EnterpriseLink.project_id == project.id).limit(1)) is not None:
+        return None
+    return issue(project, actor_id=actor_id, today=today)[0]
 
 
 def revoke(project) -> None:
     """No link at all: the address stops opening until a new one is issued."""
     lock(project)
-    link = active_link(project.id)
+    link = _active_row(project.id)
     if link is None:
         raise DomainError(_l("This project has no enterprise link to revoke."))
     link.revoked_at = utcnow()
@@ -85,7 +101,7 @@ def open_page(token: str, today: dt.date, *, view: bool = True) -> EnterpriseLin
     if 20 <= len(token) <= 64:
         link = db.session.scalar(select(EnterpriseLink).where(
             EnterpriseLink.token_hash == token_hash(token)))
-    if link is None or not link.opens_on(today):
+    if link is None or not link.opens_on(today) or not link.matches(token, secret()):
         audit.record(db.session, "enterprise_link.miss", link or EnterpriseLink())
         return None
     if view:
@@ -93,18 +109,28 @@ def open_page(token: str, today: dt.date, *, view: bool = True) -> EnterpriseLin
     return link
 
 
+def ready_orders(query, project_id: int):
+    """``query`` over the project's service orders ready to download, newest version first."""
+    return (query.where(GeneratedDocument.project_id == project_id,
+                        GeneratedDocument.kind == DocumentKind.SERVICE_ORDER,
+                        GeneratedDocument.status == DocumentStatus.DONE)
+            .order_by(GeneratedDocument.doc_version.desc()))
+
+
 def confirm(link: EnterpriseLink, order_id: int, *, signer_name: str, signer_title: str,
             signer_phone: str) -> OrderConfirmation:
-    """The enterprise confirms the latest version of its service order through its link (the
-    caller read it as the latest ready one).  A version is confirmed once."""
-    document = db.session.get(GeneratedDocument, order_id)
-    if document is None or document.project_id != link.project_id:
-        raise DomainError(_l("This service order is not yours to confirm."))
+    """The enterprise confirms the version of its service order it was shown; refused when a
+    newer version has been issued since (it must read that one) or it is confirmed already."""
+    lock(link.project)  # a new version issued meanwhile waits for this check, or comes first
+    latest = db.session.scalar(ready_orders(select(GeneratedDocument), link.project_id).limit(1))
+    if latest is None or latest.id != order_id:
+        raise DomainError(_l("A newer version of the service order has been issued: read it, "
+                             "then confirm that one."))
     if db.session.scalar(select(OrderConfirmation.id).where(
-            OrderConfirmation.document_id == document.id)) is not None:
+            OrderConfirmation.document_id == latest.id)) is not None:
         raise DomainError(_l("This version of the service order is already confirmed."))
     confirmation = OrderConfirmation(
-        project_id=link.project_id, document_id=document.id, doc_version=document.doc_version,
+        project_id=link.project_id, document_id=latest.id, doc_version=latest.doc_version,
         link_id=link.id, signer_name=signer_name, signer_title=signer_title,
         signer_phone=signer_phone)
     db.session.add(confirmation)

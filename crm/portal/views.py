@@ -13,16 +13,13 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
 import reports
 from crm.auth.permissions import Action, can, require
 from crm.auth.scope import get_project_or_404
 from crm.documents import queries as documents
-from crm.documents.models import GeneratedDocument
 from crm.errors import DomainError, apply_to_form
-from crm.extensions import db, limiter
+from crm.extensions import limiter
 from crm.i18n import today
 from crm.milestones.queries import project_forecast, work_calendar
 from crm.milestones.timeline import promise
@@ -78,7 +75,7 @@ def confirm(token: str):
         if form.validate_on_submit():
             try:
                 with transaction():
-                    services.confirm(link, latest.document_id,
+                    services.confirm(link, form.document_id.data,
                                      signer_name=form.signer_name.data,
                                      signer_title=form.signer_title.data,
                                      signer_phone=form.signer_phone.data)
@@ -97,7 +94,7 @@ def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200) 
                                         calendar=work_calendar())
         latest = queries.latest_order(project.id)
         if form is None and latest is not None and latest.confirmed_by is None:
-            form = ConfirmForm(formdata=None)
+            form = ConfirmForm(formdata=None, document_id=latest.document_id)
         html = render_template(
             "portal/page.html", token=token, project=project, order=order,
             promise=promise(project_forecast(project.id), day),
@@ -109,12 +106,11 @@ def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200) 
 @bp.get("/e/<token>/order.pdf")
 @limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
 def order_pdf(token: str):
-    link = _open(token)
+    link = _open(token, view=False)
     latest = queries.latest_order(link.project_id)
-    if latest is None:
+    doc = queries.order_content(latest.document_id) if latest else None
+    if doc is None:
         abort(404)
-    doc = db.session.scalar(select(GeneratedDocument).options(undefer(GeneratedDocument.content))
-                            .where(GeneratedDocument.id == latest.document_id))
     response = Response(doc.content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = documents.content_disposition(
         doc.filename or documents.ascii_filename(doc), documents.ascii_filename(doc))

@@ -134,7 +134,8 @@ class Scene:
 
         with self.app.test_request_context():
             project = db.session.get(Project, self.ids["project_a1"])
-            link = services.ensure(project, actor_id=None, today=self.today)
+            link = (services.active_link(project.id)  # (another case may have revoked it)
+                    or services.issue(project, actor_id=None, today=self.today)[0])
             latest = queries.latest_order(project.id)
             if latest is None or latest.confirmed_by is not None:
                 db.session.add(GeneratedDocument(
@@ -142,6 +143,7 @@ class Scene:
                     park_id=project.park_id, order_number="FW-2026-000001",
                     doc_version=(latest.version + 1) if latest else 1, content=b"%PDF-1.4"))
             db.session.commit()
+            self.ids["enterprise_order"] = queries.latest_order(project.id).document_id
             return link.token(services.secret())
 
     def dependency_pair(self) -> tuple[int, int]:
@@ -486,6 +488,13 @@ def _forms(module: str, *names: str) -> tuple:
     return tuple((module, n) for n in names)
 
 
+def _confirm_values(s: Scene) -> dict:
+    """A valid confirmation of a1's order waiting for one (made fresh when needed)."""
+    s.enterprise_token()
+    return {"signer_name": "周经理", "signer_title": "项目总监", "signer_phone": "13912345678",
+            "understood": "y", "document_id": str(s["enterprise_order"])}
+
+
 def _today(s: Scene) -> str:
     return s.today.isoformat()
 
@@ -573,8 +582,7 @@ FORM_CASES = [
              lambda s: f"/projects/{s['project_a1']}/enterprise-link/revoke", (), lambda s: {}),
     FormCase("order-confirm", "portal.confirm", "agent_a",
              lambda s: f"/e/{s.enterprise_token()}/confirm", _forms("crm.portal.forms", "ConfirmForm"),
-             lambda s: {"signer_name": "周经理", "signer_title": "项目总监",
-                        "signer_phone": "13912345678", "understood": "y"}),
+             _confirm_values),
     FormCase("summary", "documents.request_summary", "manager_a", lambda s: "/documents/summaries",
              _forms("crm.documents.forms", "SummaryForm"),
              lambda s: {"scope": str(s["park_a"]), "start": "2025-01-01", "end": "2025-06-30"}),

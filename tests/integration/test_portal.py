@@ -208,7 +208,7 @@ def test_the_enterprise_confirms_each_version_of_its_order_once(app, client, wor
     assert 'data-testid="confirm-form"' in html
     # Every field checked, nothing saved; hostile text comes back escaped.
     bad = client.post(f"/e/{token}/confirm", data={
-        "signer_name": "  ", "signer_title": "<script>alert(1)</script>",
+        "document_id": str(first), "signer_name": "  ", "signer_title": "<script>alert(1)</script>",
         "signer_phone": "电话", "understood": ""})
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422
@@ -217,7 +217,7 @@ def test_the_enterprise_confirms_each_version_of_its_order_once(app, client, wor
     with app.app_context():
         assert db.session.query(OrderConfirmation).count() == 0
     good = {"signer_name": "周经理", "signer_title": "项目总监", "signer_phone": "139 1234 5678",
-            "understood": "y"}
+            "understood": "y", "document_id": str(first)}
     assert client.post(f"/e/{token}/confirm", data=good).status_code == 302
     html = client.get(_url(token)).get_data(as_text=True)
     assert 'data-testid="order-confirmed"' in html and "周经理" in html
@@ -237,3 +237,56 @@ def test_the_enterprise_confirms_each_version_of_its_order_once(app, client, wor
     assert 'data-testid="confirm-form"' in html and "第 2 版" in html
     panel = staff.get(f"/projects/{world.projects['a1'].id}").get_data(as_text=True)
     assert "尚未确认" in panel
+
+
+def test_a_version_issued_while_the_enterprise_reads_is_not_confirmed_unseen(app, client, world):
+    from crm.extensions import db
+    from crm.portal.models import OrderConfirmation
+
+    app.world = world
+    _link, token = _issue(app)
+    first = _ready_order(app, world)
+    client.get(_url(token))  # the enterprise reads version 1
+    second = _ready_order(app, world, version=2)  # the park issues version 2 meanwhile
+    response = client.post(f"/e/{token}/confirm", data={
+        "document_id": str(first), "signer_name": "周经理", "signer_title": "项目总监",
+        "signer_phone": "13912345678", "understood": "y"})
+    assert response.status_code == 422 and "新版本" in response.get_data(as_text=True)
+    assert "第 2 版" in response.get_data(as_text=True)  # the page now offers version 2
+    with app.app_context():
+        assert db.session.query(OrderConfirmation).count() == 0
+    assert client.post(f"/e/{token}/confirm", data={
+        "document_id": str(second), "signer_name": "周经理", "signer_title": "项目总监",
+        "signer_phone": "13912345678", "understood": "y"}).status_code == 302
+
+
+def test_a_new_secret_key_kills_old_links_and_orders_print_a_new_one(app, client, world):
+    from crm.extensions import db
+    from crm.portal import queries, services
+    from crm.projects.models import Project
+
+    app.world = world
+    _link, old = _issue(app)
+    app.config["SECRET_KEY"] = "a-new-secret-key"
+    assert client.get(_url(old)).status_code == 404  # the old printed code opens nothing
+    with app.test_request_context():
+        assert queries.link_url(world.projects["a1"].id) is None
+        project = db.session.get(Project, world.projects["a1"].id)
+        link = services.ensure(project, actor_id=None, today=TODAY)  # the next order issues one
+        db.session.commit()
+        new = link.token(services.secret())
+    assert client.get(_url(new)).status_code == 200
+
+
+def test_a_revoked_link_is_not_reissued_behind_the_staffs_back(app, client, world):
+    from crm.extensions import db
+    from crm.portal import services
+    from crm.projects.models import Project
+
+    app.world = world
+    _issue(app)
+    with app.test_request_context():
+        project = db.session.get(Project, world.projects["a1"].id)
+        services.revoke(project)
+        assert services.ensure(project, actor_id=None, today=TODAY) is None
+        db.session.commit()
