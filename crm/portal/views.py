@@ -12,7 +12,9 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from limits import parse
 
 import reports
 from crm.auth.permissions import Action, can, require
@@ -30,6 +32,7 @@ from crm.transaction import transaction
 bp = Blueprint("portal", __name__)
 
 PORTAL_LOCALE = "zh_Hans_CN"  # the enterprise reads Chinese whatever the staff's choice
+MISS_AUDIT_LIMIT = "1 per minute"
 
 
 def _portal_limit() -> str:
@@ -47,10 +50,19 @@ def _private(response: Response) -> Response:
     return response
 
 
+def _miss_audited() -> bool:
+    """One audit event per address and minute for wrong tokens: enough to see someone
+    guessing, too few for guessing from many addresses to fill the trail."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    return limiter.limiter.hit(parse(MISS_AUDIT_LIMIT), "enterprise-link-miss",
+                               get_remote_address())
+
+
 def _open(token: str, *, view: bool = True):
     """The link the token opens today (a page view recorded when ``view``); 404 otherwise."""
     with transaction():
-        link = services.open_page(token, today(), view=view)
+        link = services.open_page(token, today(), view=view, audit_miss=_miss_audited)
     if link is None:
         abort(404)
     return link
