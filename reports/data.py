@@ -45,6 +45,7 @@ class OrderPromise:
     end_item: str
     limit_workdays: int
     due_on: dt.date | None = None
+    state: str | None = None  # not_started, on_track, at_risk, overdue, met, missed (as of the day)
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ from crm.dashboard.queries import lists
 from crm.documents.models import DocumentKind, GeneratedDocument
 from crm.extensions import db
 from crm.labels import label
-from crm.milestones import sla
+from crm.milestones import graph, sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import (
-    ApprovalItem, CommitmentRule, Milestone, MilestoneStatus, ProjectForecast,
+    ApprovalItem, Milestone, MilestoneStatus, ProjectForecast,
 )
 from crm.milestones.queries import (
     dependency_map, project_forecast, promise_condition, state_condition, warning_workdays,
@@ -107,21 +107,24 @@ def service_order(project_id: int, *, number: str, version: int, today: dt.date,
         staff=staff, plan=plan, description=project.description, generated_at=local_now(),
         forecast_on=forecast.forecast_on if forecast else None,
         forecast_provisional=bool(forecast and forecast.provisional),
-        chain_promise=_chain_promise(forecast),
+        chain_promise=_chain_promise(forecast, today),
     )
 
 
-def _chain_promise(forecast) -> reports.OrderPromise | None:
-    """The park's whole-chain promise that applies to the project (one query), or None."""
+def _chain_promise(forecast, today: dt.date) -> reports.OrderPromise | None:
+    """The park's whole-chain promise that applies to the project (its rule loads with the
+    forecast; one query for the items' names), or None."""
     if forecast is None or forecast.rule_id is None:
         return None
-    rule = db.session.get(CommitmentRule, forecast.rule_id)
+    rule = forecast.rule
     items = dict(db.session.execute(select(ApprovalItem.code, ApprovalItem.name).where(
         ApprovalItem.code.in_((rule.start_code, rule.end_code)))).all())
     return reports.OrderPromise(
         name=rule.name, start_item=items.get(rule.start_code, rule.start_code),
         end_item=items.get(rule.end_code, rule.end_code), limit_workdays=rule.limit_workdays,
-        due_on=forecast.promise_due_on)
+        due_on=forecast.promise_due_on,
+        state=graph.promise_state(forecast.promise_due_on, forecast.promise_end_on,
+                                  forecast.end_forecast_on, today))
 
 
 def _plan_item(m: Milestone, today: dt.date, calendar: WorkCalendar, warning: int,

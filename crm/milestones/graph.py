@@ -49,6 +49,12 @@ class Node(NamedTuple):  # tuples: a city's refresh builds a million of them
     remaining_workdays: int | None = None  # paused: frozen working days left
 
 
+def nodes(rows) -> list[Node]:
+    """Nodes of anything shaped like a milestone (a model or a result row)."""
+    return [Node(r.id, r.status, r.limit_value, r.limit_unit, r.due_on, r.completed_on,
+                 r.remaining_workdays) for r in rows]
+
+
 class Forecast(NamedTuple):
     """A milestone's expected dates and its place on the critical path."""
 

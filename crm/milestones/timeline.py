@@ -169,10 +169,8 @@ def gantt(milestones: list[Milestone], needs: dict, states: dict, today: dt.date
     """The plan on a working-day timeline, computed from the loaded milestones (no query):
     in the graph's order, parallel items side by side.  None when there is nothing to draw
     or the dependencies loop (the plan page says so)."""
-    nodes = [graph.Node(m.id, m.status, m.limit_value, m.limit_unit, m.due_on, m.completed_on,
-                        m.remaining_workdays) for m in milestones]
     try:
-        plan = graph.forecast(nodes, needs, today, calendar)
+        plan = graph.forecast(graph.nodes(milestones), needs, today, calendar)
         steps = graph.levels([m.id for m in milestones], needs)
     except (graph.CycleError, OutOfRange):
         return None

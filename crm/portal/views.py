@@ -23,8 +23,7 @@ from crm.documents import queries as documents
 from crm.errors import DomainError, apply_to_form
 from crm.extensions import limiter
 from crm.i18n import today
-from crm.milestones.queries import project_forecast, work_calendar
-from crm.milestones.timeline import promise
+from crm.milestones.queries import work_calendar
 from crm.portal import queries, services
 from crm.portal.forms import ConfirmForm, LinkForm
 from crm.transaction import transaction
@@ -109,7 +108,6 @@ def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200) 
             form = ConfirmForm(formdata=None, document_id=latest.document_id)
         html = render_template(
             "portal/page.html", token=token, project=project, order=order,
-            promise=promise(project_forecast(project.id), day),
             waiting=queries.waiting_on_enterprise(project.id),
             reached=queries.reached(project.id), latest=latest, form=form, today=day)
     return _private(Response(html, status=status, mimetype="text/html"))

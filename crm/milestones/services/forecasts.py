@@ -50,14 +50,9 @@ def choose_rule(rules: Sequence[CommitmentRule], park_id: int, approval_mode: st
     return max(fitting, key=lambda r: (r.park_id is not None, r.approval_mode is not None, -r.id))
 
 
-def _nodes(rows) -> list[graph.Node]:
-    return [graph.Node(r.id, r.status, r.limit_value, r.limit_unit, r.due_on, r.completed_on,
-                       r.remaining_workdays) for r in rows]
-
-
 def compute(project, rows, needs, rules, today: dt.date, calendar: WorkCalendar):
     """(PlanForecast, ProjectForecast values) for one project from its milestone rows."""
-    plan = graph.forecast(_nodes(rows), needs, today, calendar)
+    plan = graph.forecast(graph.nodes(rows), needs, today, calendar)
     values = {"project_id": project.id, "park_id": project.park_id, "forecast_on": plan.finish,
               "provisional": plan.provisional, "rule_id": None, "promise_start_on": None,
               "promise_due_on": None, "promise_end_on": None, "end_forecast_on": None,
