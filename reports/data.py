@@ -89,10 +89,19 @@ class KeyFigures:
     milestones_extended: int = 0  # of the met and missed: after a statutory extension
     promises_at_risk: int = 0  # projects whose whole-chain promise is forecast to be missed
     promises_overdue: int = 0  # projects past the promised day, not yet through
+    promises_running: int = 0  # running promises with a forecast ...
+    promise_margin_workdays: int = 0  # ... the sum of their margins (< 0: forecast late)
 
     @property
     def compliance_pct(self) -> float | None:
         return compliance_pct(self.milestones_met, self.milestones_missed)
+
+    @property
+    def promise_margin_avg(self) -> float | None:
+        """Forecast vs promise: average working days ahead (> 0) or behind (< 0)."""
+        if not self.promises_running:
+            return None
+        return self.promise_margin_workdays / self.promises_running
 
 
 @dataclass(frozen=True)

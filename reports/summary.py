@@ -49,6 +49,13 @@ def build_summary(summary: Summary) -> bytes:
     return buffer.getvalue()
 
 
+def _margin(value: float | None) -> str:
+    if value is None:
+        return T["not_applicable"]
+    key = "promise_margin_ahead" if value >= 0 else "promise_margin_behind"
+    return T[key].format(n=f"{abs(value):.1f}")
+
+
 def _figures(summary: Summary) -> Table:
     f = summary.figures
     items = [
@@ -62,6 +69,7 @@ def _figures(summary: Summary) -> Table:
         (T["overdue"], f"{f.milestones_overdue:,}"),
         (T["promises_at_risk"], f"{f.promises_at_risk:,}"),
         (T["promises_overdue"], f"{f.promises_overdue:,}"),
+        (T["promise_margin"], _margin(f.promise_margin_avg)),
     ]
     columns = 4  # rows: the projects and the time saved; the milestones; the promises
     cells = [[para(value, "figure"), para(label, "figure_label")] for label, value in items]

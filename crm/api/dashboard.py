@@ -77,6 +77,12 @@ class FiguresSchema(Schema):
     promises_overdue = fields.Integer(required=True, metadata={
         "description": "projects past their promised day, the end item not yet issued "
                        "(sla=promise_overdue)"})
+    promises_running = fields.Integer(required=True, metadata={
+        "description": "running promises (start item issued, end item not) with a forecast"})
+    promise_margin_avg_workdays = fields.Float(required=True, allow_none=True, metadata={
+        "description": "forecast vs promise: the working days the end items' forecasts run "
+                       "ahead of (> 0) or behind (< 0) the promised days, averaged over the "
+                       "running promises; null without any"})
     stages = fields.List(fields.Nested(StageFigureSchema), required=True)
     stage_workdays = fields.List(fields.Nested(StageDaysSchema), required=True)
     months = fields.List(fields.Nested(MonthSchema), required=True)
@@ -118,6 +124,9 @@ def figures_payload(f: ParkFigures, months: list[str]) -> dict:
         "compliance_pct": f.compliance_pct, "workdays_saved": f.workdays_saved,
         "open_blockers": f.open_blockers, "unassigned_projects": f.unassigned,
         "promises_at_risk": f.promise_at_risk, "promises_overdue": f.promise_overdue,
+        "promises_running": f.promise_running,
+        "promise_margin_avg_workdays": (None if f.promise_margin_avg is None
+                                        else round(f.promise_margin_avg, 1)),
         "stages": [{"stage": s.value, "active_projects": f.stages.get(s.value, [0, 0])[0],
                     "investment": f.stages.get(s.value, [0, 0])[1]} for s in Stage],
         "stage_workdays": [{"stage": stage, "finished": d.finished,

@@ -16,7 +16,8 @@ from crm.auth.scope import get_project_or_404
 from crm.i18n import today
 from crm.milestones import graph, queries
 from crm.milestones.services import plan_changes
-from crm.milestones.timeline import promise
+from crm.milestones.queries import work_calendar
+from crm.milestones.timeline import joint_rows, promise
 from crm.transaction import transaction
 
 bp = Blueprint("api_plans", __name__, url_prefix="/api/v1/projects",
@@ -49,6 +50,20 @@ class PromiseSchema(Schema):
     end_forecast_on = fields.Date(allow_none=True)
 
 
+class JointSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    members = fields.List(fields.Integer(), required=True, metadata={
+        "description": "ids of the approvals handled jointly (联合办理)"})
+    limit_workdays = fields.Integer(required=True, metadata={
+        "description": "45 working days from the first acceptance, plus the extension granted"})
+    extension_workdays = fields.Integer(allow_none=True)
+    started_on = fields.Date(allow_none=True)
+    due_on = fields.Date(allow_none=True)
+    state = fields.String(required=True, metadata={
+        "description": "not_started, on_track, at_risk, overdue, met, missed"})
+
+
 class PlanSchema(Schema):
     project_id = fields.Integer(required=True)
     forecast_on = fields.Date(allow_none=True, metadata={
@@ -56,6 +71,7 @@ class PlanSchema(Schema):
     provisional = fields.Boolean(required=True)
     critical_path = fields.List(fields.Integer(), required=True)
     promise = fields.Nested(PromiseSchema, allow_none=True)
+    joint_handlings = fields.List(fields.Nested(JointSchema), required=True)
     items = fields.List(fields.Nested(PlanItemSchema), required=True)
 
 
@@ -83,6 +99,8 @@ def plan_payload(project_id: int) -> dict:
     forecast = queries.project_forecast(project_id)
     open_items = [m for m in milestones if m.critical and m.status not in graph.DONE_STATES]
     kept = promise(forecast, today())
+    joints = (joint_rows(queries.project_joints(project_id), milestones, today(), work_calendar())
+              if any(m.joint_id for m in milestones) else [])
     return {
         "project_id": project_id,
         "forecast_on": forecast.forecast_on if forecast else None,
@@ -92,6 +110,10 @@ def plan_payload(project_id: int) -> dict:
             "rule": kept.rule.name, "limit_workdays": kept.rule.limit_workdays,
             "state": kept.state, "start_on": kept.start_on, "due_on": kept.due_on,
             "end_on": kept.end_on, "end_forecast_on": kept.end_forecast_on},
+        "joint_handlings": [{
+            "id": j.joint.id, "name": j.joint.name, "members": [m.id for m in j.members],
+            "limit_workdays": j.limit, "extension_workdays": j.joint.extension_workdays,
+            "started_on": j.started_on, "due_on": j.due_on, "state": j.state} for j in joints],
         "items": [{
             "id": m.id, "name": m.name, "status": m.status, "requires": needs.get(m.id, []),
             "ready": m.status == "pending" and graph.is_ready(m.id, statuses, needs),

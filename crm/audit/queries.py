@@ -48,6 +48,7 @@ ENTITIES: dict[str, object] = {
     "milestone_dependencies": _l("Dependency between approvals"),
     "enterprise_links": _l("Enterprise link"),
     "order_confirmations": _l("Service order confirmation"),
+    "joint_handlings": _l("Joint handling"),
 }
 
 FIELDS: dict[str, object] = {
@@ -87,7 +88,8 @@ FIELDS: dict[str, object] = {
     "original_due_on": _l("Due date before the extension"), "requires_id": _l("Needs first"),
     "expires_on": _l("Expires after"), "revoked_at": _l("Revoked"),
     "signer_name": _l("Confirmed by"), "signer_title": _l("Position"),
-    "signer_phone": _l("Phone"),
+    "signer_phone": _l("Phone"), "joint_id": _l("Joint handling"),
+    "members": _l("Approvals handled jointly"),
 }
 
 # Only the fields above are shown.  These are the columns left out on purpose: bookkeeping

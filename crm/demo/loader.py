@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
 from crm.agents.models import Staff
@@ -23,7 +23,9 @@ from crm.demo import data
 from crm.extensions import db
 from crm.milestones import sla
 from crm.milestones.services.plans import create_plan, seed_catalogue
-from crm.milestones.models import Milestone, MilestoneDependency, MilestonePause, MilestoneStatus
+from crm.milestones.models import (
+    ApprovalItem, JointHandling, Milestone, MilestoneDependency, MilestonePause, MilestoneStatus,
+)
 from crm.milestones.services import forecasts
 from crm.portal import services as enterprise_links
 from crm.milestones.queries import work_calendar
@@ -109,6 +111,7 @@ class _DemoBuilder:
         self.build_users(parks, staff)
         self.build_projects(parks)
         self.mark_parallel_starts()
+        self.mark_joint_reviews()
         db.session.flush()
         forecasts.refresh_projects(None, self.today, self.calendar)
         self.issue_links()
@@ -134,6 +137,31 @@ class _DemoBuilder:
                    waiting.status.in_(("pending", "running", "paused"))).distinct())
         for milestone in started:
             milestone.parallel_reason = self.rng.choice(data.PARALLEL_REASONS)
+
+    def mark_joint_reviews(self) -> None:
+        """施工图审查 and 消防设计审查 still open on a project are handled jointly (联合审图,
+        one window, one 45-working-day cap)."""
+        db.session.flush()
+        open_reviews = db.session.execute(
+            select(Milestone.project_id, Milestone.id).join(ApprovalItem)
+            .where(ApprovalItem.code.in_(("drawing_review", "fire_design_review")),
+                   Milestone.status.in_(("pending", "running", "paused")))
+            .order_by(Milestone.project_id, Milestone.id)).all()
+        by_project: dict[int, list[int]] = {}
+        for project_id, milestone_id in open_reviews:
+            by_project.setdefault(project_id, []).append(milestone_id)
+        joints = 0
+        for project_id, ids in by_project.items():
+            if len(ids) < 2:
+                continue
+            joint = JointHandling(project_id=project_id, name="施工图联合审查",
+                                  reason="施工图审查与消防设计审查一窗受理、联合审查")
+            db.session.add(joint)
+            db.session.flush()
+            db.session.execute(update(Milestone).where(Milestone.id.in_(ids))
+                               .values(joint_id=joint.id))
+            joints += 1
+        self.counts["joint_handlings"] = joints
 
     def build_staff(self, parks: list[Park]) -> list[Staff]:
         staff = []

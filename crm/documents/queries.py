@@ -37,7 +37,8 @@ from crm.milestones.models import (
     ApprovalItem, Milestone, MilestoneStatus, ProjectForecast,
 )
 from crm.milestones.queries import (
-    dependency_map, project_forecast, promise_condition, state_condition, warning_workdays,
+    dependency_map, project_forecast, promise_condition, promise_margin_totals, state_condition,
+    warning_workdays,
 )
 from crm.parks.models import Park
 from crm.portal.queries import link_url
@@ -183,13 +184,14 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
         overdue, overdue_total = _overdue(in_scope, today, calendar)
         blockers, blockers_total = _blockers(in_scope, today)
         workload, workload_total = _workload(park_id, today)
-        at_risk, promise_overdue = _promises(in_scope, today)
+        at_risk, promise_overdue, running, margin = _promises(in_scope, today)
     figures = reports.KeyFigures(
         active_projects=active, total_investment_wan=investment, milestones_met=met,
         milestones_missed=missed, milestones_overdue=overdue_total,
         workdays_saved=_workdays_saved(in_scope, start, end, calendar),
         milestones_extended=extended, promises_at_risk=at_risk,
-        promises_overdue=promise_overdue,
+        promises_overdue=promise_overdue, promises_running=running,
+        promise_margin_workdays=int(margin),
     )
     return reports.Summary(
         scope_label=scope_label, period_start=start, period_end=end, generated_at=local_now(),
@@ -271,10 +273,12 @@ def _overdue(in_scope, today, calendar):
 
 
 def _promises(in_scope, today):
-    """Projects whose whole-chain promise is at risk / overdue (the dashboards' figures)."""
+    """Projects whose whole-chain promise is at risk / overdue, and the running promises'
+    margins (the dashboards' figures)."""
     return db.session.execute(
         select(func.count().filter(promise_condition("at_risk", today)),
-               func.count().filter(promise_condition("overdue", today)))
+               func.count().filter(promise_condition("overdue", today)),
+               *promise_margin_totals())
         .select_from(Project).join(ProjectForecast, ProjectForecast.project_id == Project.id)
         .where(in_scope(Project.park_id))).one()
 

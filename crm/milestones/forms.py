@@ -6,7 +6,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from crm.db import parse_id
@@ -58,6 +61,24 @@ class DependencyForm(FlaskForm):
         options = [(str(m.id), m.name) for m in milestones]
         self.milestone_id.choices = options
         self.requires_id.choices = options
+
+
+class JointForm(FlaskForm):
+    """A manager marks open approvals of a project as handled jointly (联合办理)."""
+
+    name = StringField(_l("Name"), validators=[
+        InputRequired(_l("Give the joint handling a name.")), Length(max=TEXT_LIMITS["name"])],
+        description=_l("For example 施工图联合审查 or the window that handles them together."))
+    milestone_ids = SelectMultipleField(
+        _l("Approvals handled jointly"), choices=[], validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description=_l("At least two open approvals; from the first acceptance all are decided "
+                       "within 45 working days (行政许可法 Art. 42)."))
+    reason = TextAreaField(_l("Note"), validators=[Optional(), Length(max=TEXT_LIMITS["reason"])])
+
+    def set_plan(self, milestones) -> None:
+        self.milestone_ids.choices = [(str(m.id), m.name) for m in milestones
+                                      if m.status not in ("done", "waived") and not m.joint_id]
 
 
 class PauseForm(VersionedForm):

@@ -237,3 +237,57 @@ def promise_state(due_on: dt.date | None, end_on: dt.date | None,
     if end_forecast_on is not None and end_forecast_on > due_on:
         return "at_risk"
     return "on_track"
+
+
+def promise_margin(due_on: dt.date | None, end_forecast_on: dt.date | None,
+                   calendar: WorkCalendar) -> int | None:
+    """Working days from the end item's forecast to the promised day while the promise runs
+    (negative: the forecast is that much late); None before the start item is issued or
+    without a forecast."""
+    if due_on is None or end_forecast_on is None:
+        return None
+    return calendar.ordinal(due_on) - calendar.ordinal(end_forecast_on)
+
+
+# -- joint handling (联合办理) -------------------------------------------------------------------
+
+# 行政许可法 Art. 42: items handled jointly are decided within 45 days (working days, Art. 82)
+# of the first acceptance; the government's head may extend that once by 15.
+JOINT_LIMIT = 45
+JOINT_EXTENSION = 15
+JOINT_STATES = PROMISE_STATES  # the same states, the same words
+
+
+class JointMember(NamedTuple):
+    status: str
+    accepted_on: dt.date | None
+    completed_on: dt.date | None
+    forecast_on: dt.date | None  # open members: the expected issue date
+
+
+def joint_start(members: Iterable[JointMember]) -> dt.date | None:
+    """The group's clock starts at its first member's acceptance."""
+    return min((m.accepted_on for m in members if m.accepted_on is not None), default=None)
+
+
+def joint_due(started_on: dt.date, extension: int | None, calendar: WorkCalendar) -> dt.date:
+    """The day all members must be decided by: 45 working days from the first acceptance,
+    plus the extension granted (counted as a committed limit is, ``sla.due_date``)."""
+    return due_date(started_on, JOINT_LIMIT + (extension or 0), "working", (), calendar)
+
+
+def joint_state(members: Sequence[JointMember], due_on: dt.date | None, today: dt.date) -> str:
+    """The cap's state: not started until a member is accepted; met or missed once every
+    member is decided (waived members count as decided); overdue past the day with one still
+    open; at risk when an open member's forecast is later; else on track."""
+    if due_on is None:
+        return "not_started"
+    open_members = [m for m in members if m.status not in DONE_STATES]
+    if not open_members:
+        last = max((m.completed_on for m in members if m.completed_on is not None), default=None)
+        return "met" if last is None or last <= due_on else "missed"
+    if today > due_on:
+        return "overdue"
+    if any(m.forecast_on is not None and m.forecast_on > due_on for m in open_members):
+        return "at_risk"
+    return "on_track"

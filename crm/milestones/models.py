@@ -167,6 +167,9 @@ class Milestone(db.Model):
     forecast_on: Mapped[dt.date | None] = mapped_column(Date)
     slack_workdays: Mapped[int | None] = mapped_column(Integer)
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Handled jointly with other items of the plan (联合办理): the group's 45 + 15 cap applies.
+    joint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("joint_handlings.id", ondelete="SET NULL"), index=True)
     # Who chases this milestone; None means the project's lead agent.
     owner_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     # Last SLA state the sweep notified about (to notify once per change).
@@ -213,6 +216,39 @@ class MilestoneDependency(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class JointHandling(db.Model):
+    """Items of one plan handled jointly (联合办理, 行政许可法 Art. 42): from the first member's
+    acceptance all of them are decided within 45 working days, 15 more once with the approval
+    of the government's head (the document is recorded).  The cap and its state derive from the
+    members (``graph.joint_due`` / ``graph.joint_state``)."""
+
+    __tablename__ = "joint_handlings"
+    __table_args__ = (
+        CheckConstraint("extension_workdays IS NULL OR extension_workdays > 0",
+                        name="extension_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    extension_workdays: Mapped[int | None] = mapped_column(Integer)
+    extension_doc_no: Mapped[str | None] = mapped_column(String(100))
+    extension_approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    members: Mapped[list["Milestone"]] = relationship(
+        order_by="(Milestone.sequence, Milestone.id)", passive_deletes=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CommitmentRule(db.Model):
     """The park's promise for a kind of project: ``limit_workdays`` working days from the
     issue of the start item to the issue of the end item (e.g. 30 from 项目备案 to 施工许可证).
@@ -256,6 +292,9 @@ class ProjectForecast(db.Model):
     promise_end_on: Mapped[dt.date | None] = mapped_column(Date)  # the end item's issue
     # The end item's forecast while it is open (at risk when later than the promise).
     end_forecast_on: Mapped[dt.date | None] = mapped_column(Date)
+    # While the promise runs: working days from the end item's forecast to the promised day
+    # (negative: forecast late).  Dashboards average it ("forecast vs promise").
+    promise_margin_workdays: Mapped[int | None] = mapped_column(Integer)
     computed_on: Mapped[dt.date] = mapped_column(Date)
 
     rule: Mapped["CommitmentRule | None"] = relationship()

@@ -23,7 +23,7 @@ from crm.extensions import db
 from crm.milestones import graph, sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import (
-    ApprovalItem, CalendarOverride, CalendarYear, Milestone, MilestoneDependency,
+    ApprovalItem, CalendarOverride, CalendarYear, JointHandling, Milestone, MilestoneDependency,
     MilestoneStatus, ProjectForecast,
 )
 from crm.projects.models import Project
@@ -245,6 +245,24 @@ def project_dependency(project_id: int, dependency_id: int) -> MilestoneDependen
         MilestoneDependency.id == dependency_id, MilestoneDependency.project_id == project_id))
 
 
+def project_joints(project_id: int) -> list[JointHandling]:
+    """The project's joint handlings (their members are the plan's milestones with their id)."""
+    return list(db.session.scalars(
+        select(JointHandling).where(JointHandling.project_id == project_id)
+        .order_by(JointHandling.id)))
+
+
+def project_joint(project_id: int, joint_id: int) -> JointHandling | None:
+    return db.session.scalar(select(JointHandling).where(
+        JointHandling.id == joint_id, JointHandling.project_id == project_id))
+
+
+def joint_facts(members: Iterable[Milestone]) -> list[graph.JointMember]:
+    """The joint cap's view of its members (``graph.joint_state``)."""
+    return [graph.JointMember(m.status, m.accepted_on, m.completed_on, m.forecast_on)
+            for m in members]
+
+
 def project_forecast(project_id: int) -> ProjectForecast | None:
     """The project's stored forecast with its promise rule (one query)."""
     return db.session.get(ProjectForecast, project_id, options=[joinedload(ProjectForecast.rule)])
@@ -267,6 +285,14 @@ def promise_condition(state: str, today: dt.date):
         & (forecast.is_(None) | (forecast <= due)),
     }
     return conditions[state]()
+
+
+def promise_margin_totals():
+    """SQL aggregates over ProjectForecast: (running promises with a forecast, the sum of their
+    margins in working days); the average "forecast vs promise" is their ratio.  Sums, so a
+    city's figure adds its parks'."""
+    margin = ProjectForecast.promise_margin_workdays
+    return func.count(margin), func.coalesce(func.sum(margin), 0)
 
 
 def projects_with_promise(state: str, today: dt.date):

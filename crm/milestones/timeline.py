@@ -17,10 +17,10 @@ from crm.extensions import db
 from crm.i18n import today as local_today
 from crm.milestones import graph, sla
 from crm.milestones.calendar import OutOfRange
-from crm.milestones.models import CommitmentRule, Milestone, MilestonePause
+from crm.milestones.models import CommitmentRule, JointHandling, Milestone, MilestonePause
 from crm.milestones.queries import (
-    DONE, PAUSED, RUNNING, STATE_COLOURS, allowed_actions, dependency_map, project_forecast,
-    sla_state, warning_workdays, work_calendar,
+    DONE, PAUSED, RUNNING, STATE_COLOURS, allowed_actions, dependency_map, joint_facts,
+    project_forecast, sla_state, warning_workdays, work_calendar,
 )
 from crm.projects.models import Stage
 
@@ -103,6 +103,35 @@ class Promise:
     end_forecast_on: dt.date | None
 
 
+@dataclass(frozen=True)
+class JointRow:
+    """Approvals handled jointly (联合办理) and their shared cap."""
+
+    joint: JointHandling
+    members: list[Milestone]
+    limit: int  # working days: 45, plus the extension granted
+    started_on: dt.date | None  # the first member's acceptance
+    due_on: dt.date | None
+    state: str  # graph.JOINT_STATES
+
+
+def joint_rows(joints, milestones: list[Milestone], today: dt.date, calendar) -> list[JointRow]:
+    """The joint handlings of a plan from its loaded milestones (no query)."""
+    rows = []
+    for joint in joints:
+        members = [m for m in milestones if m.joint_id == joint.id]
+        facts = joint_facts(members)
+        started_on = graph.joint_start(facts)
+        try:
+            due_on = (graph.joint_due(started_on, joint.extension_workdays, calendar)
+                      if started_on else None)
+        except OutOfRange:
+            due_on = None
+        rows.append(JointRow(joint, members, graph.JOINT_LIMIT + (joint.extension_workdays or 0),
+                             started_on, due_on, graph.joint_state(facts, due_on, today)))
+    return rows
+
+
 def timeline(project, user, today: dt.date | None = None) -> dict:
     today = today or local_today()
     calendar = work_calendar()
@@ -145,6 +174,9 @@ def timeline(project, user, today: dt.date | None = None) -> dict:
         for year in range(m.accepted_on.year, (m.due_on.year if m.due_on else today.year + 1) + 1)
         if year not in calendar.published_years})
     forecast = project_forecast(project.id)
+    joints = (db.session.scalars(select(JointHandling).where(JointHandling.project_id == project.id)
+                                 .order_by(JointHandling.id)).all()
+              if any(m.joint_id for m in milestones) else [])
     chart = gantt(milestones, needs, {row.milestone.id: row.state for row in rows}, today,
                   calendar)
     return {
@@ -159,6 +191,8 @@ def timeline(project, user, today: dt.date | None = None) -> dict:
         "unpublished_years": unpublished,
         "forecast": forecast,
         "promise": promise(forecast, today),
+        "joints": joint_rows(joints, milestones, today, calendar),
+        "joint_names": {j.id: j.name for j in joints},
         "gantt": chart,
         "gantt_chart": chart.chart(calendar) if chart else None,
     }

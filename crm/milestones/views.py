@@ -12,16 +12,17 @@ from crm.auth.scope import get_project_or_404
 from crm.errors import Conflict, DomainError, apply_to_form
 from crm.i18n import today as local_today
 from crm.milestones import queries
+from crm.milestones.graph import JOINT_EXTENSION
 from crm.milestones.calendar import official_years
 from crm.milestones.forms import (
-    CompleteForm, CustomMilestoneForm, DependencyForm, ExtendForm, PauseForm, ReasonForm,
+    CompleteForm, CustomMilestoneForm, DependencyForm, ExtendForm, JointForm, PauseForm, ReasonForm,
     ResumeForm, ScheduleImportForm, StartForm,
 )
 from crm.milestones.models import Milestone
 from crm.milestones.queries import STATE_COLOURS, sla_state, warning_workdays, work_calendar
 from crm.milestones.services import lifecycle, plan_changes
 from crm.milestones.services.schedules import decode, import_schedule
-from crm.milestones.timeline import timeline
+from crm.milestones.timeline import joint_rows, timeline
 from crm.transaction import transaction
 
 bp = Blueprint("milestones", __name__)
@@ -237,14 +238,111 @@ def dependencies(project_id: int):
 def remove_dependency(project_id: int, dependency_id: int):
     project = get_project_or_404(current_user, project_id)
     require(Action.PLAN_EDIT)
-    dependency = queries.project_dependency(project.id, dependency_id)
-    if dependency is None:
+    return _remove_with_reason(project, queries.project_dependency(project.id, dependency_id),
+                               plan_changes.remove_dependency, "milestones.dependencies",
+                               _l("The dependency is removed; the forecast is updated."))
+
+
+def _remove_with_reason(project, record, remove, page: str, done):
+    """Remove a record of the project's plan with the reason the manager gave (or 404)."""
+    if record is None:
         abort(404)
     form = ReasonForm(prefix="remove")
     if not form.validate_on_submit():
         flash(str(_l("Give the reason for the change.")), "danger")
-        return redirect(url_for("milestones.dependencies", project_id=project.id)), 303
+        return redirect(url_for(page, project_id=project.id)), 303
     with transaction():
-        plan_changes.remove_dependency(dependency, reason=form.reason.data)
-    flash(str(_l("The dependency is removed; the forecast is updated.")), "success")
-    return redirect(url_for("milestones.dependencies", project_id=project.id))
+        remove(record, reason=form.reason.data)
+    flash(str(done), "success")
+    return redirect(url_for(page, project_id=project.id))
+
+
+# -- approvals handled jointly (联合办理, managers) -------------------------------------------
+
+def _joint_page(project, *, form=None, form_errors=(), status=200):
+    plan = queries.plan(project.id)
+    form = form or JointForm(formdata=None)
+    form.set_plan(plan)
+    rows = joint_rows(queries.project_joints(project.id), plan, local_today(), work_calendar())
+    return render_template("milestones/joint.html", project=project, form=form, rows=rows,
+                           form_errors=list(form_errors),
+                           remove_form=ReasonForm(prefix="remove")), status
+
+
+@bp.route("/projects/<int:project_id>/plan/joint", methods=["GET", "POST"])
+@login_required
+def joint(project_id: int):
+    project = get_project_or_404(current_user, project_id)
+    require(Action.PLAN_EDIT)
+    if request.method == "GET":
+        return _joint_page(project)
+    form = JointForm()
+    plan = queries.plan(project.id)
+    form.set_plan(plan)
+    if not form.validate_on_submit():
+        return _joint_page(project, form=form, status=422)
+    by_id = {str(m.id): m for m in plan}
+    try:
+        with transaction():
+            plan_changes.create_joint(
+                project.id, [by_id[i] for i in form.milestone_ids.data if i in by_id],
+                name=form.name.data, reason=form.reason.data, today=local_today(),
+                calendar=work_calendar(), actor_id=current_user.id)
+    except DomainError as error:
+        return _joint_page(project, form=form, form_errors=apply_to_form(form, error),
+                           status=error.status)
+    flash(str(_l("The approvals are handled jointly: all are decided within 45 working days "
+                 "of the first acceptance.")), "success")
+    return redirect(url_for("milestones.joint", project_id=project.id))
+
+
+@bp.route("/projects/<int:project_id>/plan/joint/<int:joint_id>/extend",
+          methods=["GET", "POST"])
+@login_required
+def extend_joint(project_id: int, joint_id: int):
+    project = get_project_or_404(current_user, project_id)
+    require(Action.PLAN_EDIT)
+    joint = queries.project_joint(project.id, joint_id)
+    if joint is None:
+        abort(404)
+    today = local_today()
+    form = ExtendForm()
+    errors: list = []
+    status = 200
+    if request.method == "GET":
+        form.version.data = joint.version
+        form.extension_approved_on.data = today
+    elif form.validate_on_submit() and form.version_number() is None:
+        errors, status = [lifecycle.STALE], 409
+    elif form.validate_on_submit():
+        try:
+            with transaction():
+                plan_changes.extend_joint(
+                    joint, workdays=form.extension_workdays.data,
+                    document_no=form.extension_doc_no.data,
+                    approved_on=form.extension_approved_on.data, today=today,
+                    calendar=work_calendar(), version=form.version_number())
+        except Conflict:
+            errors, status = [lifecycle.STALE], 409
+        except DomainError as error:
+            errors, status = apply_to_form(form, error), error.status
+        else:
+            flash(str(_l("The extension is recorded: the deadline moved.")), "success")
+            return redirect(url_for("milestones.joint", project_id=project.id,
+                                    _anchor=f"joint-{joint.id}"))
+    else:
+        status = 422
+    plan = queries.plan(project.id)
+    (row,) = joint_rows([joint], plan, today, work_calendar())
+    return render_template("milestones/joint_extend.html", project=project, row=row, form=form,
+                           form_errors=errors, joint_extension=JOINT_EXTENSION), status
+
+
+@bp.post("/projects/<int:project_id>/plan/joint/<int:joint_id>/remove")
+@login_required
+def remove_joint(project_id: int, joint_id: int):
+    project = get_project_or_404(current_user, project_id)
+    require(Action.PLAN_EDIT)
+    return _remove_with_reason(project, queries.project_joint(project.id, joint_id),
+                               plan_changes.remove_joint, "milestones.joint",
+                               _l("The approvals are handled separately again."))

@@ -96,7 +96,7 @@ def skipped(rule) -> bool:
 # "=value" is a literal, not a record.  Personal kinds belong to one user: another user's is
 # out of scope for every role, admins included.
 PERSONAL = frozenset({"token", "notification"})
-PROJECT_KINDS = frozenset({"project", "milestone", "log", "document", "dependency"})  # have a same_park case
+PROJECT_KINDS = frozenset({"project", "milestone", "log", "document", "dependency", "joint"})  # have a same_park case
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,14 @@ MATRIX: list[Entry] = [
     E("POST", "/projects/<int:project_id>/plan/dependencies/<int:dependency_id>/remove", MANAGE,
       params={"project_id": "project", "dependency_id": "dependency"},
       body={"remove-reason": "矩阵测试"}),
+    E("GET", "/projects/<int:project_id>/plan/joint", MANAGE, params=P),  # plan.edit
+    E("POST", "/projects/<int:project_id>/plan/joint", MANAGE, params=P),
+    E("GET", "/projects/<int:project_id>/plan/joint/<int:joint_id>/extend", MANAGE,
+      params={"project_id": "project", "joint_id": "joint"}),
+    E("POST", "/projects/<int:project_id>/plan/joint/<int:joint_id>/extend", MANAGE,
+      params={"project_id": "project", "joint_id": "joint"}),
+    E("POST", "/projects/<int:project_id>/plan/joint/<int:joint_id>/remove", MANAGE,
+      params={"project_id": "project", "joint_id": "joint"}, body={"remove-reason": "矩阵测试"}),
     E("GET", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),  # enterprise_link
     E("POST", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),
     E("POST", "/projects/<int:project_id>/enterprise-link/revoke", WRITERS, params=P),
@@ -497,6 +505,16 @@ def _build_extras(w):
                                               milestone_id=milestones[k].id, requires_id=before.id)
         db.session.add(dependencies[k])
     db.session.flush()
+    from crm.milestones.models import JointHandling
+
+    joints = {}
+    for k in ("a1", "a2", "b1"):
+        joints[k] = JointHandling(project_id=w.projects[k].id, name=f"矩阵联审{k}")
+        db.session.add(joints[k])
+        db.session.flush()
+        for name in ("甲", "乙"):
+            factories.milestone(w.projects[k], name=f"矩阵联审{name}{k}").joint_id = joints[k].id
+    db.session.flush()
     users = w.users
     blockers = {
         "a1": factories.log(a1, kind="blocker", text="矩阵堵点a1", author=users["agent_a"]),
@@ -543,6 +561,8 @@ def _build_extras(w):
                       (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "dependency": {k2: dependencies[k].id for k2, k in
                        (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
+        "joint": {k2: joints[k].id for k2, k in
+                  (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "log": {k2: blockers[k].id for k2, k in
                 (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "document": {k2: orders[k].id for k2, k in

@@ -177,6 +177,49 @@ class Scene:
             MilestoneDependency.project_id == self.ids["project_a1"])
             .order_by(MilestoneDependency.id), make)
 
+    def joint_pair(self) -> tuple[str, str]:
+        """Two fresh pending milestones of a1 to handle jointly."""
+        return tuple(map(str, self.dependency_pair()))
+
+    def _joint(self, *, started: bool):
+        from crm.extensions import db
+        from crm.milestones.queries import work_calendar
+        from crm.milestones.services import lifecycle
+        from crm.milestones.services.plan_changes import create_joint
+        from crm.projects.models import Project
+
+        project = db.session.get(Project, self.ids["project_a1"])
+        members = [factories.milestone(project, f"联审测试{i}", stage="land", required=False)
+                   for i in (1, 2)]
+        db.session.flush()
+        if started:
+            lifecycle.start(members[0], accepted_on=self.today, today=self.today)
+        return create_joint(project.id, members, name="联审测试", reason=None, today=self.today,
+                            calendar=work_calendar())
+
+    def joint(self) -> int:
+        """A joint handling of a1."""
+        from sqlalchemy import select
+
+        from crm.milestones.models import JointHandling
+
+        return self._first_or_new(select(JointHandling.id).where(
+            JointHandling.project_id == self.ids["project_a1"]).order_by(JointHandling.id),
+            lambda: self._joint(started=False))
+
+    def open_joint(self) -> int:
+        """A joint handling of a1 whose clock runs, not extended yet."""
+        from sqlalchemy import select
+
+        from crm.milestones.models import JointHandling, Milestone
+
+        return self._first_or_new(select(JointHandling.id).where(
+            JointHandling.project_id == self.ids["project_a1"],
+            JointHandling.extension_workdays.is_(None),
+            select(Milestone.id).where(Milestone.joint_id == JointHandling.id,
+                                       Milestone.accepted_on.is_not(None)).exists())
+            .order_by(JointHandling.id), lambda: self._joint(started=True))
+
     def open_blocker(self) -> int:
         from sqlalchemy import select
 
@@ -603,6 +646,18 @@ FORM_CASES = [
     FormCase("plan-dependency-remove", "milestones.remove_dependency", "manager_a",
              lambda s: f"/projects/{s['project_a1']}/plan/dependencies/{s.dependency()}/remove",
              (), lambda s: {"remove-reason": "政策调整"}, raw=lambda s: {"remove-reason": "text"}),
+    FormCase("plan-joint", "milestones.joint", "manager_a",
+             lambda s: f"/projects/{s['project_a1']}/plan/joint", _forms(MILESTONES, "JointForm"),
+             lambda s: {"name": "施工图联合审查", "milestone_ids": s.joint_pair(),
+                        "reason": "多图联审"}),
+    FormCase("plan-joint-extend", "milestones.extend_joint", "manager_a",
+             lambda s: f"/projects/{s['project_a1']}/plan/joint/{s.open_joint()}/extend",
+             _forms(MILESTONES, "ExtendForm"),
+             lambda s: {"version": "1", "extension_workdays": "15",
+                        "extension_doc_no": "通政延〔2026〕1号", "extension_approved_on": _today(s)}),
+    FormCase("plan-joint-remove", "milestones.remove_joint", "manager_a",
+             lambda s: f"/projects/{s['project_a1']}/plan/joint/{s.joint()}/remove",
+             (), lambda s: {"remove-reason": "不再联合办理"}, raw=lambda s: {"remove-reason": "text"}),
     FormCase("milestone-new", "milestones.new", "manager_a",
              lambda s: f"/projects/{s['project_a1']}/milestones/new",
              _forms(MILESTONES, "CustomMilestoneForm"),

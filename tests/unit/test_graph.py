@@ -207,3 +207,56 @@ def test_slack_is_how_far_a_milestone_may_slip_without_moving_the_project(plan, 
     else:
         assert with_limit(slack) == result.finish
         assert with_limit(slack + 1) > result.finish
+
+
+# -- joint handling (联合办理) and the promise's margin -------------------------------------------
+
+from crm.milestones.graph import (  # noqa: E402
+    JOINT_EXTENSION, JOINT_LIMIT, JointMember, joint_due, joint_start, joint_state,
+    promise_margin,
+)
+
+
+def test_the_joint_cap_is_45_working_days_from_the_first_acceptance_plus_the_extension():
+    members = [JointMember("running", D(2026, 9, 24), None, None),
+               JointMember("running", D(2026, 9, 21), None, None),
+               JointMember("pending", None, None, None)]
+    assert joint_start(members) == D(2026, 9, 21)
+    assert joint_start([JointMember("pending", None, None, None)]) is None
+    due = joint_due(D(2026, 9, 21), None, CAL)
+    # 45 working days, counted over the National Day holiday.
+    assert CAL.workdays_between(D(2026, 9, 21), due) == JOINT_LIMIT
+    assert due == sla.due_date(D(2026, 9, 21), 45, W, (), CAL)
+    extended = joint_due(D(2026, 9, 21), JOINT_EXTENSION, CAL)
+    assert CAL.workdays_between(due, extended) == 15
+
+
+@given(st.integers(0, 200), st.integers(0, 15))
+def test_an_extension_never_brings_the_joint_cap_earlier(offset, extension):
+    start = TODAY + dt.timedelta(days=offset)
+    assert joint_due(start, extension, CAL) >= joint_due(start, None, CAL)
+
+
+def test_the_joint_cap_state():
+    due = D(2026, 11, 30)
+    run = JointMember("running", D(2026, 9, 21), None, D(2026, 11, 20))
+    late = JointMember("pending", None, None, D(2026, 12, 2))
+    done = JointMember("done", D(2026, 9, 21), D(2026, 11, 2), None)
+    waived = JointMember("waived", None, None, None)
+    assert joint_state([run], None, TODAY) == "not_started"
+    assert joint_state([run, done], due, TODAY) == "on_track"
+    assert joint_state([run, late], due, TODAY) == "at_risk"
+    assert joint_state([run], due, D(2026, 12, 1)) == "overdue"
+    assert joint_state([done, waived], due, D(2026, 12, 9)) == "met"
+    assert joint_state([done, JointMember("done", D(2026, 9, 21), D(2026, 12, 1), None)], due,
+                       D(2026, 12, 9)) == "missed"
+    assert joint_state([done], due, TODAY) == joint_state([done], due, D(2027, 3, 1)) == "met"
+
+
+def test_the_promise_margin_counts_working_days_signed():
+    assert promise_margin(None, D(2026, 10, 9), CAL) is None
+    assert promise_margin(D(2026, 10, 9), None, CAL) is None
+    # From Sep 30 to Oct 9: only Oct 8 and 9 are worked (Oct 1-7 National Day).
+    assert promise_margin(D(2026, 10, 9), D(2026, 9, 30), CAL) == 2
+    assert promise_margin(D(2026, 9, 30), D(2026, 10, 9), CAL) == -2
+    assert promise_margin(D(2026, 9, 30), D(2026, 9, 30), CAL) == 0

@@ -26,7 +26,9 @@ from crm.i18n import local_day_start
 from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus, ProjectForecast
-from crm.milestones.queries import finished_condition, promise_condition, state_condition
+from crm.milestones.queries import (
+    finished_condition, promise_condition, promise_margin_totals, state_condition,
+)
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
 
@@ -107,6 +109,8 @@ class ParkFigures:
     unassigned: int = 0
     promise_at_risk: int = 0  # projects whose whole-chain promise is at risk
     promise_overdue: int = 0  # ... past its promised day, the end item not issued
+    promise_running: int = 0  # running promises with a forecast ...
+    promise_margin: int = 0  # ... and the sum of their margins (working days; < 0: late)
     stage_days: dict[str, StageDays] = field(default_factory=dict)
     months: dict[str, list[int]] = field(default_factory=dict)  # 'YYYY-MM' -> [new, met, missed]
 
@@ -117,6 +121,11 @@ class ParkFigures:
     @property
     def compliance_pct(self) -> float | None:
         return 100.0 * self.met / self.finished if self.finished else None
+
+    @property
+    def promise_margin_avg(self) -> float | None:
+        """Average working days the forecasts run ahead of (> 0) or behind (< 0) the promises."""
+        return self.promise_margin / self.promise_running if self.promise_running else None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -132,7 +141,8 @@ class ParkFigures:
         for name in ("active_projects", "investment", "approved_projects", "new_this_month",
                      "overdue", "due_soon",
                      "on_track", "paused", "met", "missed", "extended", "workdays_saved",
-                     "open_blockers", "unassigned", "promise_at_risk", "promise_overdue"):
+                     "open_blockers", "unassigned", "promise_at_risk", "promise_overdue",
+                     "promise_running", "promise_margin"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for stage, (count, investment) in other.stages.items():
             mine = self.stages.setdefault(stage, [0, 0])
@@ -291,14 +301,17 @@ def _blockers_and_unassigned(figures, slice_: Slice) -> None:
 def _promises(figures, slice_: Slice, today: dt.date) -> None:
     query = (select(Project.park_id,
                     func.count().filter(promise_condition("at_risk", today)),
-                    func.count().filter(promise_condition("overdue", today)))
+                    func.count().filter(promise_condition("overdue", today)),
+                    *promise_margin_totals())
              .join(ProjectForecast, ProjectForecast.project_id == Project.id)
              .where(*slice_.project_conditions()).group_by(Project.park_id))
     if slice_.park_id is not None:
         query = query.where(Project.park_id == slice_.park_id)
-    for park_id, at_risk, overdue in db.session.execute(query):
+    for park_id, at_risk, overdue, running, margin in db.session.execute(query):
         figures[park_id].promise_at_risk = at_risk
         figures[park_id].promise_overdue = overdue
+        figures[park_id].promise_running = running
+        figures[park_id].promise_margin = int(margin)
 
 
 def _month_bucket(column, months: list[str], to_bound):

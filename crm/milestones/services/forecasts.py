@@ -56,7 +56,7 @@ def compute(project, rows, needs, rules, today: dt.date, calendar: WorkCalendar)
     values = {"project_id": project.id, "park_id": project.park_id, "forecast_on": plan.finish,
               "provisional": plan.provisional, "rule_id": None, "promise_start_on": None,
               "promise_due_on": None, "promise_end_on": None, "end_forecast_on": None,
-              "computed_on": today}
+              "promise_margin_workdays": None, "computed_on": today}
     rule = choose_rule(rules, project.park_id, project.approval_mode)
     by_code = {r.code: r for r in rows if r.code}
     if rule is not None and rule.start_code in by_code and rule.end_code in by_code:
@@ -70,6 +70,8 @@ def compute(project, rows, needs, rules, today: dt.date, calendar: WorkCalendar)
             values["promise_end_on"] = end.completed_on
         else:
             values["end_forecast_on"] = plan.items[end.id].finish
+            values["promise_margin_workdays"] = graph.promise_margin(
+                values["promise_due_on"], values["end_forecast_on"], calendar)
     return plan, values
 
 
@@ -190,7 +192,8 @@ def _refresh_chunk(ids: list[int], rules, today: dt.date, calendar: WorkCalendar
 
 
 FORECAST_FIELDS = ("park_id", "forecast_on", "provisional", "rule_id", "promise_start_on",
-                   "promise_due_on", "promise_end_on", "end_forecast_on")
+                   "promise_due_on", "promise_end_on", "end_forecast_on",
+                   "promise_margin_workdays")
 
 
 def _store(ids: list[int], forecasts: list[dict], today: dt.date) -> None:

@@ -56,6 +56,9 @@ AUDIT_ACTIONS = {
     "milestone.extend": _l("extended the deadline (statutory extension)"),
     "dependency.add": _l("added a dependency between approvals"),
     "dependency.remove": _l("removed a dependency between approvals"),
+    "joint.create": _l("marked approvals as handled jointly"),
+    "joint.extend": _l("extended the joint handling (15 working days at most)"),
+    "joint.remove": _l("ended the joint handling of approvals"),
 }
 
 # Approval-plan stages (a milestone's stage) and the limits of free text.
