@@ -52,8 +52,7 @@ def build_summary(summary: Summary) -> bytes:
 def _margin(value: float | None) -> str:
     if value is None:
         return T["not_applicable"]
-    key = "promise_margin_ahead" if value >= 0 else "promise_margin_behind"
-    return T[key].format(n=f"{abs(value):.1f}")
+    return T["days_unit"].format(n=f"{value:+.1f}".replace("-", "−"))
 
 
 def _figures(summary: Summary) -> Table:

@@ -239,3 +239,13 @@ def test_summary_counts_extended_milestones_and_promises_on_their_own():
     text = pages_text(build_summary(s))[0]
     assert "7其中经批准延期办结" in text
     assert "12全链条承诺有风险项目" in text and "3全链条承诺已超期项目" in text
+
+
+def test_summary_shows_forecast_vs_promise_signed_in_working_days():
+    s = samples.summary()
+    assert "—预测较承诺平均" in pages_text(build_summary(s))[0]  # no running promise
+    behind = replace(s, figures=replace(s.figures, promises_running=12,
+                                        promise_margin_workdays=-41))
+    assert "−3.4个工作日预测较承诺平均" in pages_text(build_summary(behind))[0]
+    ahead = replace(s, figures=replace(s.figures, promises_running=4, promise_margin_workdays=10))
+    assert "+2.5个工作日预测较承诺平均" in pages_text(build_summary(ahead))[0]
