@@ -89,6 +89,25 @@ LABELS: dict[str, dict[str, object]] = {
         "paused": _l("Paused"),
         "planned": _l("Expected"),
     },
+    # The five dimensions of the enterprise's rating (portal.models.DIMENSIONS).
+    "dimension": {
+        "openness": _l("Openness of government affairs"),
+        "standards": _l("Handling by the rules"),
+        "convenience": _l("Convenience"),
+        "courtesy": _l("Courtesy"),
+        "discipline": _l("Discipline"),
+    },
+    # A bad-review case (portal.models.SatisfactionCase).
+    "case_status": {
+        "open": _l("New"),
+        "classified": _l("Being rectified"),
+        "rectified": _l("Rectified, awaiting the enterprise"),
+        "closed": _l("Closed"),
+    },
+    "case_kind": {"low_rating": _l("Low rating"), "complaint": _l("Complaint")},
+    "case_classification": {"simple": _l("Simple"), "complex": _l("Complex")},
+    "case_closed_how": {"re_rated": _l("The enterprise rated again, satisfied"),
+                        "phone": _l("The enterprise confirmed by phone")},
     # The project list's deadline filter (projects.queries.SLA_FILTERS).
     "deadline_filter": {
         "overdue": _l("A milestone overdue"),

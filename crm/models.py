@@ -11,7 +11,9 @@ from crm.milestones.models import (  # noqa: F401
     MilestoneDependency, MilestonePause, MilestoneStatus, ProjectForecast,
 )
 from crm.documents.models import GeneratedDocument  # noqa: F401
-from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation  # noqa: F401
+from crm.portal.models import (  # noqa: F401
+    EnterpriseLink, EnterpriseView, OrderConfirmation, Rating, SatisfactionCase,
+)
 from crm.notifications.models import Notification  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401
 from crm.dashboard.models import ParkRollup  # noqa: F401

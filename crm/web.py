@@ -23,7 +23,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.documents.views import bp as documents_bp
     from crm.documents.views import service_orders_panel
     from crm.portal.views import bp as portal_bp
-    from crm.portal.views import link_panel
+    from crm.portal.views import feedback_panel, link_panel
     from crm.main.views import bp as main_bp
     from crm.milestones.views import bp as milestones_bp
     from crm.milestones.queries import warning_workdays
@@ -47,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
         Panel("timeline", 20, "milestones/_timeline.html", timeline_panel),
         Panel("service_orders", 50, "documents/_service_orders.html", service_orders_panel),
         Panel("enterprise_link", 55, "portal/_link_panel.html", link_panel),
+        Panel("feedback", 57, "portal/_feedback_panel.html", feedback_panel),
     ]
     app.jinja_env.globals.update(nav_items=nav_items, unread_notifications=unread_notifications,
                                  can=can_current, warning_workdays=warning_workdays)

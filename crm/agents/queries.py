@@ -164,6 +164,13 @@ def busiest(today: dt.date, *, park_id: int | None = None, limit: int) -> list[B
     return [BusyRow(*row) for row in rows]
 
 
+def holder(project_id: int, role: str) -> int | None:
+    """The staff member currently in ``role`` on the project."""
+    return db.session.scalar(select(Assignment.staff_id).where(
+        Assignment.project_id == project_id, Assignment.role == role,
+        Assignment.ended_at.is_(None)))
+
+
 def _holds(role: str):
     return exists().where(Assignment.project_id == Project.id, Assignment.role == role,
                           Assignment.ended_at.is_(None))

@@ -22,6 +22,8 @@ class Action(enum.StrEnum):
     MILESTONE_REOPEN = "milestone.reopen"
     PLAN_EDIT = "plan.edit"  # add or remove a dependency between a project's approvals
     ENTERPRISE_LINK = "enterprise_link"  # issue or revoke the enterprise's progress link
+    CASE_MANAGE = "case.manage"  # classify a bad-review case, record the panel, close it
+    CASE_RECTIFY = "case.rectify"  # record the rectification of a simple case
     ASSIGN = "assign"
     ROSTER_VIEW = "roster.view"  # park rosters, workload, unassigned queue
     ROSTER_EDIT = "roster.edit"
@@ -46,6 +48,8 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.MILESTONE_REOPEN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.PLAN_EDIT: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ENTERPRISE_LINK: _ALL_WRITERS,
+    Action.CASE_MANAGE: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.CASE_RECTIFY: _ALL_WRITERS,
     Action.ASSIGN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ROSTER_VIEW: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ROSTER_EDIT: {Role.ADMIN, Role.PARK_MANAGER},

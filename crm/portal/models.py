@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 
-from sqlalchemy import Date, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,3 +100,108 @@ class OrderConfirmation(db.Model):
     signer_title: Mapped[str] = mapped_column(String(50))
     signer_phone: Mapped[str] = mapped_column(String(20))
     confirmed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The city's five dimensions of satisfaction (the third-party callback asks the same):
+# 政务公开, 办件规范, 办事便利, 文明服务, 纪律执行.
+DIMENSIONS = ("openness", "standards", "convenience", "courtesy", "discipline")
+SATISFIED = 4  # a score of 4 or 5 counts as satisfied
+_scores_check = " AND ".join(f"{d} BETWEEN 1 AND 5" for d in DIMENSIONS)
+
+
+class Rating(db.Model):
+    """The enterprise's rating of a finished milestone, or of the whole service once the
+    project is through its approvals (``milestone_id`` None): 1-5 on each dimension and a
+    comment.  One per target and link, changeable for a while (services.ratings)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint(_scores_check, name="scores_1_to_5"),
+        CheckConstraint("source IN ('online', 'callback')", name="source_known"),
+        Index("uq_ratings_link_milestone", "link_id", "milestone_id", unique=True,
+              sqlite_where=text("milestone_id IS NOT NULL"),
+              postgresql_where=text("milestone_id IS NOT NULL")),
+        Index("uq_ratings_link_project", "link_id", unique=True,
+              sqlite_where=text("milestone_id IS NULL"),
+              postgresql_where=text("milestone_id IS NULL")),
+        Index("ix_ratings_park_submitted", "park_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"))
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise_links.id", ondelete="SET NULL"))
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), index=True)
+    # Who served: the milestone's owner, else the project's lead agent, when it was rated.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                 index=True)
+    source: Mapped[str] = mapped_column(String(10), default="online")
+    openness: Mapped[int] = mapped_column(Integer)
+    standards: Mapped[int] = mapped_column(Integer)
+    convenience: Mapped[int] = mapped_column(Integer)
+    courtesy: Mapped[int] = mapped_column(Integer)
+    discipline: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    milestone: Mapped["Milestone | None"] = relationship()  # noqa: F821
+    staff: Mapped["Staff | None"] = relationship()  # noqa: F821
+
+    def scores(self) -> dict[str, int]:
+        return {d: getattr(self, d) for d in DIMENSIONS}
+
+    @property
+    def lowest(self) -> int:
+        return min(self.scores().values())
+
+
+class SatisfactionCase(db.Model):
+    """A bad review (差评) to rectify: a rating of 2 or less in a dimension, or a complaint
+    from the enterprise's page.  The park manager classifies it (simple: the assignee
+    rectifies within 3 working days; complex: an acceptance panel 验收团 records its findings
+    and acceptance); it closes when the enterprise re-rates satisfied or confirms by phone."""
+
+    __tablename__ = "satisfaction_cases"
+    __table_args__ = (
+        CheckConstraint("kind IN ('low_rating', 'complaint')", name="kind_known"),
+        CheckConstraint("status IN ('open', 'classified', 'rectified', 'closed')",
+                        name="status_known"),
+        CheckConstraint("classification IS NULL OR classification IN ('simple', 'complex')",
+                        name="classification_known"),
+        Index("ix_satisfaction_cases_park_status_due", "park_id", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"))
+    rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id", ondelete="SET NULL"),
+                                                  index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str | None] = mapped_column(Text)  # the complaint, or the rating's comment
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    assignee_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    classification: Mapped[str | None] = mapped_column(String(10))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    classified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    rectification: Mapped[str | None] = mapped_column(Text)
+    rectified_on: Mapped[dt.date | None] = mapped_column(Date)
+    panel_members: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_how: Mapped[str | None] = mapped_column(String(12))  # re_rated, phone
+    close_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    project: Mapped["Project"] = relationship()  # noqa: F821
+    rating: Mapped[Rating | None] = relationship()
+    assignee: Mapped["Staff | None"] = relationship()  # noqa: F821

@@ -9,13 +9,17 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import joinedload, undefer
 
 from crm.documents.models import GeneratedDocument
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestonePause, MilestoneStatus
-from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation
+from crm.portal.models import (
+    EnterpriseLink, EnterpriseView, OrderConfirmation, Rating, SatisfactionCase,
+)
 from crm.portal.services import active_link, ready_orders, secret
+from crm.portal.services.ratings import CHANGE_DAYS
+from crm.projects.models import Stage
 
 REACHED_ROWS = 10
 # Pauses that wait on the enterprise (the others wait on experts, a hearing, a laboratory).
@@ -110,3 +114,60 @@ def confirmations(document_ids) -> dict[int, OrderConfirmation]:
         return {}
     return {c.document_id: c for c in db.session.scalars(
         select(OrderConfirmation).where(OrderConfirmation.document_id.in_(list(document_ids))))}
+
+
+# -- ratings and bad-review cases -------------------------------------------------------------
+
+class Target(NamedTuple):
+    """Something the enterprise may rate: a finished milestone, or the whole service (None)."""
+
+    milestone_id: int | None
+    name: str | None  # None: the whole service
+    completed_on: dt.date | None
+    rating: Rating | None  # this link's rating of it
+    changeable: bool  # no rating yet, within the days to change it, or a case waits on it
+
+
+def rating_targets(project, link_id: int, now: dt.datetime) -> list[Target]:
+    """What the enterprise may rate through this link, latest first (two queries)."""
+    ratings = {r.milestone_id: r for r in db.session.scalars(
+        select(Rating).where(Rating.link_id == link_id))}
+    waiting = set(db.session.scalars(select(SatisfactionCase.rating_id).where(
+        SatisfactionCase.project_id == project.id, SatisfactionCase.status != "closed",
+        SatisfactionCase.rating_id.is_not(None))))
+    rows = [(None, None, None)] if project.stage == Stage.APPROVED.value else []
+    rows += db.session.execute(
+        select(Milestone.id, Milestone.name, Milestone.completed_on)
+        .where(Milestone.project_id == project.id, Milestone.status == MilestoneStatus.DONE)
+        .order_by(Milestone.completed_on.desc(), Milestone.sequence.desc())).all()
+
+    def changeable(rating):
+        return (rating is None or rating.id in waiting
+                or now - rating.submitted_at <= dt.timedelta(CHANGE_DAYS))
+    return [Target(mid, name, done, ratings.get(mid), changeable(ratings.get(mid)))
+            for mid, name, done in rows]
+
+
+def case_late_condition(today: dt.date):
+    """SQL condition on SatisfactionCase: past its due day with its step not done (a new case
+    not classified, a classified one not rectified or accepted)."""
+    return SatisfactionCase.status.in_(("open", "classified")) & (SatisfactionCase.due_on < today)
+
+
+def project_feedback(project_id: int) -> tuple[list[Rating], list[SatisfactionCase]]:
+    """The project's ratings (with the milestone rated and who served) and its cases, newest
+    first (three queries)."""
+    ratings = list(db.session.scalars(
+        select(Rating).where(Rating.project_id == project_id)
+        .options(joinedload(Rating.milestone), joinedload(Rating.staff))
+        .order_by(Rating.submitted_at.desc())))
+    cases = list(db.session.scalars(
+        select(SatisfactionCase).where(SatisfactionCase.project_id == project_id)
+        .options(joinedload(SatisfactionCase.assignee))
+        .order_by(SatisfactionCase.opened_at.desc())))
+    return ratings, cases
+
+
+def project_case(project_id: int, case_id: int) -> SatisfactionCase | None:
+    return db.session.scalar(select(SatisfactionCase).where(
+        SatisfactionCase.id == case_id, SatisfactionCase.project_id == project_id))

@@ -12,6 +12,7 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from limits import parse
@@ -20,12 +21,17 @@ import reports
 from crm.auth.permissions import Action, can, require
 from crm.auth.scope import get_project_or_404
 from crm.documents import queries as documents
-from crm.errors import DomainError, apply_to_form
+from crm.db import utcnow
+from crm.errors import Conflict, DomainError, apply_to_form
 from crm.extensions import limiter
 from crm.i18n import today
 from crm.milestones.queries import work_calendar
 from crm.portal import queries, services
-from crm.portal.forms import ConfirmForm, LinkForm
+from crm.portal.forms import (
+    AcceptForm, ClassifyForm, CloseForm, ComplaintForm, ConfirmForm, LinkForm, RatingForm,
+    RectifyForm,
+)
+from crm.portal.services import ratings
 from crm.transaction import transaction
 
 bp = Blueprint("portal", __name__)
@@ -97,10 +103,56 @@ def confirm(token: str):
     return _page(link, token, form, status=422)
 
 
-def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200) -> Response:
+@bp.post("/e/<token>/rate")
+@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+def rate(token: str):
+    """The enterprise rates a finished approval or the whole service (or changes its rating)."""
+    link = _open(token, view=False)
+    with force_locale(PORTAL_LOCALE):
+        form = RatingForm()
+        form.set_targets(queries.rating_targets(link.project, link.id, utcnow()))
+        if form.validate_on_submit():
+            try:
+                with transaction():
+                    ratings.rate(link, form.milestone_id(), form.scores(), form.comment.data,
+                                 today=today(), calendar=work_calendar())
+            except DomainError as exc:
+                form.form_errors.extend(apply_to_form(form, exc))
+            else:
+                return redirect(url_for("portal.page", token=token, rated=1) + "#ratings")
+    return _page(link, token, rating_form=form, status=422)
+
+
+@bp.post("/e/<token>/complain")
+@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+def complain(token: str):
+    link = _open(token, view=False)
+    with force_locale(PORTAL_LOCALE):
+        form = ComplaintForm()
+        if form.validate_on_submit():
+            try:
+                with transaction():
+                    ratings.complain(link, text=form.text.data,
+                                     contact_name=form.contact_name.data,
+                                     contact_phone=form.contact_phone.data, today=today(),
+                                     calendar=work_calendar())
+            except DomainError as exc:
+                form.form_errors.extend(apply_to_form(form, exc))
+            else:
+                return redirect(url_for("portal.page", token=token, complained=1) + "#complaint")
+    return _page(link, token, complaint_form=form, status=422)
+
+
+def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200, *,
+          rating_form: RatingForm | None = None,
+          complaint_form: ComplaintForm | None = None) -> Response:
     project = link.project
     day = today()
     with force_locale(PORTAL_LOCALE):
+        targets = queries.rating_targets(project, link.id, utcnow())
+        if rating_form is None:
+            rating_form = RatingForm(formdata=None)
+            rating_form.set_targets(targets)
         order = documents.service_order(project.id, number="", version=0, today=day,
                                         calendar=work_calendar())
         latest = queries.latest_order(project.id)
@@ -109,7 +161,10 @@ def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200) 
         html = render_template(
             "portal/page.html", token=token, project=project, order=order,
             waiting=queries.waiting_on_enterprise(project.id),
-            reached=queries.reached(project.id), latest=latest, form=form, today=day)
+            reached=queries.reached(project.id), latest=latest, form=form, today=day,
+            targets=targets, rating_form=rating_form,
+            complaint_form=complaint_form or ComplaintForm(formdata=None),
+            rated=request.args.get("rated"), complained=request.args.get("complained"))
     return _private(Response(html, status=status, mimetype="text/html"))
 
 
@@ -187,3 +242,86 @@ def qr(project_id: int):
     response = Response(reports.qr_svg(url), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# -- the enterprise's ratings and the bad-review cases, on the staff's side -------------------
+
+CASE_STEPS = {"classify": (ClassifyForm, Action.CASE_MANAGE),
+              "rectify": (RectifyForm, Action.CASE_RECTIFY),
+              "accept": (AcceptForm, Action.CASE_MANAGE),
+              "close": (CloseForm, Action.CASE_MANAGE)}
+CASE_DONE = {
+    "classify": _l("The case is classified."),
+    "rectify": _l("The rectification is recorded; the enterprise is asked to rate again."),
+    "accept": _l("The panel's acceptance is recorded; the enterprise is asked to rate again."),
+    "close": _l("The case is closed."),
+}
+
+
+def feedback_panel(project, user) -> dict:
+    """The project page's panel: the enterprise's ratings and the cases they opened."""
+    ratings_, cases = queries.project_feedback(project.id)
+    return {"project": project, "ratings": ratings_, "cases": cases, "today": today()}
+
+
+def _step(step: str, case, form) -> None:
+    version = form.version.data
+    if step == "classify":
+        ratings.classify(case, form.classification.data, today=today(), calendar=work_calendar(),
+                         version=version)
+    elif step == "rectify":
+        ratings.rectify(case, rectification=form.rectification.data,
+                        rectified_on=form.rectified_on.data, today=today(), version=version)
+    elif step == "accept":
+        ratings.accept(case, panel_members=form.panel_members.data,
+                       findings=form.rectification.data, accepted_on=form.rectified_on.data,
+                       today=today(), version=version)
+    else:
+        ratings.close_by_phone(case, note=form.close_note.data, version=version)
+
+
+def _case_forms(case, posted: str | None = None, form=None) -> dict:
+    forms = {}
+    for step, (form_class, _action) in CASE_STEPS.items():
+        if step == posted:
+            forms[step] = form
+            continue
+        blank = form_class(formdata=None)
+        blank.version.data = case.version
+        for name in ("rectified_on",):
+            if name in blank:
+                blank[name].data = today()
+        forms[step] = blank
+    return forms
+
+
+@bp.route("/projects/<int:project_id>/cases/<int:case_id>", methods=["GET"])
+@bp.route("/projects/<int:project_id>/cases/<int:case_id>/<step>", methods=["POST"])
+@login_required
+def case(project_id: int, case_id: int, step: str | None = None):
+    project = get_project_or_404(current_user, project_id)
+    found = queries.project_case(project.id, case_id)
+    if found is None or (step is not None and step not in CASE_STEPS):
+        abort(404)
+    status, errors, form = 200, [], None
+    if step is not None:
+        form_class, action = CASE_STEPS[step]
+        require(action)
+        form = form_class()
+        if not form.validate_on_submit():
+            status = 422
+        else:
+            try:
+                with transaction():
+                    _step(step, found, form)
+            except Conflict as exc:
+                errors, status = [str(exc)], 409
+            except DomainError as exc:
+                errors, status = apply_to_form(form, exc), exc.status
+            else:
+                flash(str(CASE_DONE[step]), "success")
+                return redirect(url_for("portal.case", project_id=project.id, case_id=found.id))
+    return render_template("portal/case.html", project=project, case=found,
+                           forms=_case_forms(found, step, form), posted=step, errors=errors,
+                           today=today(), can_manage=can(current_user, Action.CASE_MANAGE),
+                           can_rectify=can(current_user, Action.CASE_RECTIFY)), status

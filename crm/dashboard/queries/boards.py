@@ -17,7 +17,7 @@ from crm.agents.queries import busiest, unassigned_condition
 from crm.dashboard.models import ParkRollup
 from crm.dashboard.queries import lists
 from crm.dashboard.queries.figures import (
-    DEFAULT_PERIOD, PERIODS, ParkFigures, Slice, compute, trend_months,
+    DEFAULT_PERIOD, PERIODS, ParkFigures, Slice, compute, period_since, trend_months,
 )
 from crm.db import utcnow
 from crm.extensions import db
@@ -27,7 +27,8 @@ from crm.parks.models import Park
 from crm.projects.models import INDUSTRIES, ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import open_blocker_condition
 
-CITY_SORTS = ("name", "active", "investment", "compliance", "overdue", "saved", "blockers")
+CITY_SORTS = ("name", "active", "investment", "compliance", "overdue", "saved", "blockers",
+              "satisfaction")
 
 
 @dataclass
@@ -85,6 +86,7 @@ class ParkDashboard:
     activity: list[lists.LogRow]
     months: list[str]
     bottlenecks: list[lists.BottleneckRow]
+    satisfaction: list[lists.StaffSatisfaction]
 
 
 def park_dashboard(park_id: int, filters: Filters, today: dt.date,
@@ -108,8 +110,10 @@ def park_dashboard(park_id: int, filters: Filters, today: dt.date,
     staff = busiest(today, park_id=park_id, limit=rows)
     bottlenecks = lists.bottlenecks(in_park, today=today, calendar=calendar, limit=rows,
                                     slice_=slice_)
+    satisfaction = lists.satisfaction_by_staff(park_id, period_since(today, filters.period),
+                                               limit=rows)
     return ParkDashboard(figures, overdue, due_soon, blockers, staff, activity,
-                         trend_months(today), bottlenecks)
+                         trend_months(today), bottlenecks, satisfaction)
 
 
 def sort_parks(parks, sort: str, descending: bool):
@@ -118,6 +122,8 @@ def sort_parks(parks, sort: str, descending: bool):
         "active": lambda r: (r.figures.active_projects, r.park_id),
         "investment": lambda r: (r.figures.investment, r.park_id),
         "compliance": lambda r: (r.figures.compliance_pct if r.figures.finished else -1, r.park_id),
+        "satisfaction": lambda r: (r.figures.satisfaction_pct() if r.figures.ratings else -1,
+                                   r.park_id),
         "overdue": lambda r: (r.figures.overdue, r.park_id),
         "saved": lambda r: (r.figures.workdays_saved, r.park_id),
         "blockers": lambda r: (r.figures.open_blockers, r.park_id),

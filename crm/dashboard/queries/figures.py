@@ -27,8 +27,10 @@ from crm.milestones import sla
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus, ProjectForecast
 from crm.milestones.queries import (
-    finished_condition, promise_condition, promise_margin_totals, state_condition,
+    finished_condition, period_start, promise_condition, promise_margin_totals, state_condition,
 )
+from crm.portal.models import DIMENSIONS, SATISFIED, Rating, SatisfactionCase
+from crm.portal.queries import case_late_condition
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
 
@@ -111,6 +113,11 @@ class ParkFigures:
     promise_overdue: int = 0  # ... past its promised day, the end item not issued
     promise_running: int = 0  # running promises with a forecast ...
     promise_margin: int = 0  # ... and the sum of their margins (working days; < 0: late)
+    # The enterprise's ratings in the period: how many, and per dimension how many scored 4-5.
+    ratings: int = 0
+    satisfied: dict[str, int] = field(default_factory=dict)
+    cases_open: int = 0  # bad-review cases not closed ...
+    cases_late: int = 0  # ... of which past their due day with their step not done
     stage_days: dict[str, StageDays] = field(default_factory=dict)
     months: dict[str, list[int]] = field(default_factory=dict)  # 'YYYY-MM' -> [new, met, missed]
 
@@ -121,6 +128,14 @@ class ParkFigures:
     @property
     def compliance_pct(self) -> float | None:
         return 100.0 * self.met / self.finished if self.finished else None
+
+    def satisfaction_pct(self, dimension: str | None = None) -> float | None:
+        """Ratings of 4 or 5 ÷ all, in one dimension or over the five."""
+        if not self.ratings:
+            return None
+        if dimension is not None:
+            return 100.0 * self.satisfied.get(dimension, 0) / self.ratings
+        return 100.0 * sum(self.satisfied.values()) / (self.ratings * len(DIMENSIONS))
 
     @property
     def promise_margin_avg(self) -> float | None:
@@ -142,12 +157,15 @@ class ParkFigures:
                      "overdue", "due_soon",
                      "on_track", "paused", "met", "missed", "extended", "workdays_saved",
                      "open_blockers", "unassigned", "promise_at_risk", "promise_overdue",
-                     "promise_running", "promise_margin"):
+                     "promise_running", "promise_margin", "ratings", "cases_open",
+                     "cases_late"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for stage, (count, investment) in other.stages.items():
             mine = self.stages.setdefault(stage, [0, 0])
             mine[0] += count
             mine[1] += investment
+        for dimension, count in other.satisfied.items():
+            self.satisfied[dimension] = self.satisfied.get(dimension, 0) + count
         for stage, days in other.stage_days.items():
             mine = self.stage_days.setdefault(stage, StageDays())
             mine.finished += days.finished
@@ -170,13 +188,14 @@ def trend_months(today: dt.date, count: int = TREND_MONTHS) -> list[str]:
 
 
 def compute(slice_: Slice, today: dt.date, calendar: WorkCalendar) -> dict[int, ParkFigures]:
-    """Figures per park for the slice (one park, or all of them): ten queries."""
+    """Figures per park for the slice (one park, or all of them): twelve queries."""
     figures: dict[int, ParkFigures] = defaultdict(ParkFigures)
     _projects(figures, slice_, today)
     _running(figures, slice_, today, calendar)
     _finished(figures, slice_, today, calendar)
     _blockers_and_unassigned(figures, slice_)
     _promises(figures, slice_, today)
+    _satisfaction(figures, slice_, today)
     _months(figures, slice_, today)
     return dict(figures)
 
@@ -312,6 +331,31 @@ def _promises(figures, slice_: Slice, today: dt.date) -> None:
         figures[park_id].promise_overdue = overdue
         figures[park_id].promise_running = running
         figures[park_id].promise_margin = int(margin)
+
+
+def period_since(today: dt.date, period_days: int) -> dt.datetime:
+    """The first instant of the period (its first local day), for timestamps."""
+    return local_day_start(period_start(today, period_days) + dt.timedelta(days=1))
+
+
+def _satisfaction(figures, slice_: Slice, today: dt.date) -> None:
+    since = period_since(today, slice_.period_days)
+    query = slice_.rows(
+        select(Rating.park_id, func.count(),
+               *(func.count().filter(getattr(Rating, d) >= SATISFIED) for d in DIMENSIONS))
+        .where(Rating.submitted_at >= since).group_by(Rating.park_id),
+        Rating.park_id, Rating.project_id)
+    for park_id, count, *satisfied in db.session.execute(query):
+        figures[park_id].ratings = count
+        figures[park_id].satisfied = dict(zip(DIMENSIONS, satisfied))
+    query = slice_.rows(
+        select(SatisfactionCase.park_id, func.count(),
+               func.count().filter(case_late_condition(today)))
+        .where(SatisfactionCase.status != "closed").group_by(SatisfactionCase.park_id),
+        SatisfactionCase.park_id, SatisfactionCase.project_id)
+    for park_id, open_, late in db.session.execute(query):
+        figures[park_id].cases_open = open_
+        figures[park_id].cases_late = late
 
 
 def _month_bucket(column, months: list[str], to_bound):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from crm.agents.models import Assignment, AssignmentRole, Staff
@@ -23,6 +23,7 @@ from crm.milestones.models import Milestone
 from crm.milestones.queries import STATES as MILESTONE_STATES  # noqa: F401  (the drill-downs' tabs)
 from crm.milestones.queries import state_condition
 from crm.parks.models import Park
+from crm.portal.models import DIMENSIONS, SATISFIED, Rating
 from crm.projects.models import ProgressLog, Project
 from crm.projects.queries import open_blocker_condition
 
@@ -181,3 +182,24 @@ def bottlenecks(condition, *, today: dt.date, calendar: WorkCalendar, limit: int
             row[1] += count_ * calendar.workdays_between(today, forecast_on)
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     return [BottleneckRow(name, projects, days) for name, (projects, days) in ranked[:limit]]
+
+
+class StaffSatisfaction(NamedTuple):
+    staff_id: int
+    name: str
+    ratings: int
+    satisfied_pct: float  # scores of 4 or 5 ÷ all scores, over the five dimensions
+
+
+def satisfaction_by_staff(park_id: int, since: dt.datetime, *, limit: int) -> list[StaffSatisfaction]:
+    """Who served the enterprises that rated the park's service since ``since``, most rated
+    first (the same rule as ``ParkFigures.satisfaction_pct``)."""
+    satisfied = sum(case((getattr(Rating, d) >= SATISFIED, 1), else_=0) for d in DIMENSIONS)
+    rows = db.session.execute(
+        select(Staff.id, Staff.name, func.count(Rating.id), func.sum(satisfied))
+        .join(Rating, Rating.staff_id == Staff.id)
+        .where(Rating.park_id == park_id, Rating.submitted_at >= since)
+        .group_by(Staff.id, Staff.name)
+        .order_by(func.count(Rating.id).desc(), Staff.name).limit(limit))
+    return [StaffSatisfaction(sid, name, count, 100.0 * int(ok) / (count * len(DIMENSIONS)))
+            for sid, name, count, ok in rows]

@@ -1,0 +1,228 @@
+"""The enterprise's ratings and the bad-review cases (差评整改) they open.
+
+A rating scores a finished milestone, or the whole service once the project is through its
+approvals, 1-5 on the five dimensions; it can be changed for ``CHANGE_DAYS`` days, and for as
+long as a case it opened is not closed (the case asks the enterprise to rate again).  A score
+of ``LOW`` or less in any dimension, or a complaint, opens a case for the project's chief
+consultant: the park manager classifies it by the next working day; a simple one is rectified
+within 3 working days, a complex one goes to an acceptance panel (验收团) within 15.  It closes
+when the enterprise re-rates satisfied (every dimension 4 or more) or the manager records that
+it confirmed by phone.
+
+Services flush but never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from crm.agents.queries import CONSULTANT, LEAD_AGENT, holder
+from crm.audit import services as audit
+from crm.db import utcnow
+from crm.errors import DomainError, InvalidState
+from crm.extensions import db
+from crm.milestones.calendar import WorkCalendar
+from crm.milestones.models import Milestone, MilestoneStatus
+from crm.portal.models import DIMENSIONS, SATISFIED, EnterpriseLink, Rating, SatisfactionCase
+from crm.projects.models import Stage
+from crm.transaction import flush, lock, stale
+
+AUDIT_ACTIONS = {
+    "rating.submit": _l("the enterprise rated the service"),
+    "rating.change": _l("the enterprise changed its rating"),
+    "case.open": _l("opened a bad-review case"),
+    "case.classify": _l("classified the bad-review case"),
+    "case.rectify": _l("recorded the rectification"),
+    "case.accept": _l("recorded the acceptance panel's findings"),
+    "case.close": _l("closed the bad-review case"),
+}
+CHANGE_DAYS = 7
+LOW = 2
+# Working days: to classify a new case, to rectify a simple one, for the panel of a complex one.
+CASE_WORKDAYS = {"open": 1, "simple": 3, "complex": 15}
+COMMENT_LIMIT = 1000
+STALE = _l("This case was changed by someone else in the meantime. Reload the page and try "
+           "again.")
+
+
+def _text(value: str | None, field: str, limit: int, required=None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        if required is not None:
+            raise DomainError(required, field)
+        return None
+    if len(value) > limit:
+        raise DomainError(_l("At most %(n)d characters.", n=limit), field)
+    return value
+
+
+def _target(project, milestone_id: int | None) -> Milestone | None:
+    """The milestone rated (None: the whole service); refused while it is not finished."""
+    if milestone_id is None:
+        if project.stage != Stage.APPROVED.value:
+            raise DomainError(_l("The whole service can be rated once the project is through "
+                                 "its approvals."), "target")
+        return None
+    milestone = db.session.scalar(select(Milestone).where(
+        Milestone.id == milestone_id, Milestone.project_id == project.id))
+    if milestone is None or milestone.status != MilestoneStatus.DONE.value:
+        raise DomainError(_l("This approval is not issued yet: it can be rated once it is."),
+                          "target")
+    return milestone
+
+
+def _open_case(rating_id: int) -> SatisfactionCase | None:
+    return db.session.scalar(select(SatisfactionCase).where(
+        SatisfactionCase.rating_id == rating_id, SatisfactionCase.status != "closed"))
+
+
+def rate(link: EnterpriseLink, milestone_id: int | None, scores: dict, comment: str | None, *,
+         today: dt.date, calendar: WorkCalendar, now: dt.datetime | None = None) -> Rating:
+    """Record (or change) the enterprise's rating of a finished milestone or of the service."""
+    now = now or utcnow()
+    project = link.project
+    lock(project)  # one rating per target and link, whatever two tabs send at once
+    milestone = _target(project, milestone_id)
+    for dimension in DIMENSIONS:
+        value = scores.get(dimension)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+            raise DomainError(_l("Choose a score from 1 to 5."), dimension)
+    comment = _text(comment, "comment", COMMENT_LIMIT)
+    rating = db.session.scalar(select(Rating).where(
+        Rating.link_id == link.id,
+        Rating.milestone_id == milestone_id if milestone_id else Rating.milestone_id.is_(None)))
+    case = _open_case(rating.id) if rating is not None else None
+    if rating is not None and case is None and now - rating.submitted_at > dt.timedelta(CHANGE_DAYS):
+        raise DomainError(_l("A rating can be changed within %(n)d days of giving it.",
+                             n=CHANGE_DAYS), "target")
+    if rating is None:
+        served_by = (milestone.owner_staff_id if milestone is not None else None) \
+            or holder(project.id, LEAD_AGENT)
+        rating = Rating(project_id=project.id, park_id=project.park_id, link_id=link.id,
+                        milestone_id=milestone_id, staff_id=served_by, submitted_at=now)
+        db.session.add(rating)
+        action = "rating.submit"
+    else:
+        action = "rating.change"
+    for dimension in DIMENSIONS:
+        setattr(rating, dimension, scores[dimension])
+    rating.comment = comment
+    rating.updated_at = now
+    audit.tag(rating, action)
+    flush()
+    if case is not None and rating.lowest >= SATISFIED:
+        _close(case, "re_rated", None)
+    elif case is None and rating.lowest <= LOW:
+        _new_case(project, "low_rating", today, calendar, rating=rating, text=comment)
+    return rating
+
+
+def complain(link: EnterpriseLink, *, text: str | None, contact_name: str | None,
+             contact_phone: str | None, today: dt.date,
+             calendar: WorkCalendar) -> SatisfactionCase:
+    """A complaint from the enterprise's page: a case like a bad rating's."""
+    text = _text(text, "text", COMMENT_LIMIT, _l("Describe the problem."))
+    name = _text(contact_name, "contact_name", 50, _l("Enter your name."))
+    phone = _text(contact_phone, "contact_phone", 20, _l("Enter a phone number."))
+    lock(link.project)
+    return _new_case(link.project, "complaint", today, calendar, text=text, contact_name=name,
+                     contact_phone=phone)
+
+
+def _new_case(project, kind: str, today: dt.date, calendar: WorkCalendar,
+              **values) -> SatisfactionCase:
+    assignee = holder(project.id, CONSULTANT) or holder(project.id, LEAD_AGENT)
+    case = SatisfactionCase(project_id=project.id, park_id=project.park_id, kind=kind,
+                            assignee_staff_id=assignee, status="open",
+                            due_on=calendar.add_workdays(today, CASE_WORKDAYS["open"]), **values)
+    db.session.add(case)
+    audit.tag(case, "case.open")
+    flush()
+    return case
+
+
+# -- the staff's steps ----------------------------------------------------------------------
+
+def _check(case: SatisfactionCase, statuses: tuple, version: int | None, message) -> None:
+    lock(case.project)
+    if version is not None and int(version) != case.version:
+        raise stale(STALE)
+    if case.status not in statuses:
+        raise InvalidState(message, "status")
+
+
+def classify(case: SatisfactionCase, classification: str | None, *, today: dt.date,
+             calendar: WorkCalendar, version: int | None = None) -> SatisfactionCase:
+    _check(case, ("open",), version, _l("Only a new case is classified."))
+    if classification not in ("simple", "complex"):
+        raise DomainError(_l("Choose simple or complex."), "classification")
+    case.classification = classification
+    case.classified_at = utcnow()
+    case.due_on = calendar.add_workdays(today, CASE_WORKDAYS[classification])
+    case.status = "classified"
+    audit.tag(case, "case.classify", classification)
+    flush()
+    return case
+
+
+def _done_on(value: dt.date | None, today: dt.date) -> dt.date:
+    if value is None:
+        raise DomainError(_l("Enter the date."), "rectified_on")
+    if value > today:
+        raise DomainError(_l("The date cannot be in the future."), "rectified_on")
+    return value
+
+
+def rectify(case: SatisfactionCase, *, rectification: str | None, rectified_on: dt.date | None,
+            today: dt.date, version: int | None = None) -> SatisfactionCase:
+    """The assignee's rectification of a simple case (即知即改)."""
+    _check(case, ("classified",), version, _l("Classify the case first."))
+    if case.classification != "simple":
+        raise InvalidState(_l("A complex case is closed through the acceptance panel."),
+                           "status")
+    case.rectification = _text(rectification, "rectification", 2000,
+                               _l("Describe what was done."))
+    case.rectified_on = _done_on(rectified_on, today)
+    case.status = "rectified"
+    audit.tag(case, "case.rectify")
+    flush()
+    return case
+
+
+def accept(case: SatisfactionCase, *, panel_members: str | None, findings: str | None,
+           accepted_on: dt.date | None, today: dt.date,
+           version: int | None = None) -> SatisfactionCase:
+    """The acceptance panel (验收团) of a complex case: its members and findings."""
+    _check(case, ("classified",), version, _l("Classify the case first."))
+    if case.classification != "complex":
+        raise InvalidState(_l("A simple case is rectified by its assignee."), "status")
+    case.panel_members = _text(panel_members, "panel_members", 500,
+                               _l("Name the panel's members."))
+    case.rectification = _text(findings, "rectification", 2000,
+                               _l("Record the panel's findings."))
+    case.rectified_on = _done_on(accepted_on, today)
+    case.status = "rectified"
+    audit.tag(case, "case.accept")
+    flush()
+    return case
+
+
+def close_by_phone(case: SatisfactionCase, *, note: str | None,
+                   version: int | None = None) -> SatisfactionCase:
+    """The enterprise said by phone that it is satisfied (after the rectification)."""
+    _check(case, ("rectified",), version,
+           _l("A case is closed after its rectification or the panel's acceptance."))
+    _close(case, "phone", _text(note, "close_note", 2000, _l("Record what the enterprise said.")))
+    return case
+
+
+def _close(case: SatisfactionCase, how: str, note: str | None) -> None:
+    case.status = "closed"
+    case.closed_at = utcnow()
+    case.closed_how = how
+    case.close_note = note
+    audit.tag(case, "case.close", how)
+    flush()
