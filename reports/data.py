@@ -91,10 +91,18 @@ class KeyFigures:
     promises_overdue: int = 0  # projects past the promised day, not yet through
     promises_running: int = 0  # running promises with a forecast ...
     promise_margin_workdays: int = 0  # ... the sum of their margins (< 0: forecast late)
+    ratings: int = 0  # the enterprises' ratings given in the period ...
+    ratings_satisfied: int = 0  # ... their scores of 4 or 5, over the five dimensions
+    cases_late: int = 0  # bad-review cases past their due day
 
     @property
     def compliance_pct(self) -> float | None:
         return compliance_pct(self.milestones_met, self.milestones_missed)
+
+    @property
+    def satisfaction_pct(self) -> float | None:
+        """Scores of 4 or 5 ÷ all scores (five per rating)."""
+        return 100.0 * self.ratings_satisfied / (5 * self.ratings) if self.ratings else None
 
     @property
     def promise_margin_avg(self) -> float | None:

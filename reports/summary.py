@@ -69,8 +69,10 @@ def _figures(summary: Summary) -> Table:
         (T["promises_at_risk"], f"{f.promises_at_risk:,}"),
         (T["promises_overdue"], f"{f.promises_overdue:,}"),
         (T["promise_margin"], _margin(f.promise_margin_avg)),
+        (T["satisfaction"].format(n=f"{f.ratings:,}"), pct(f.satisfaction_pct, T["not_applicable"])),
+        (T["cases_late"], f"{f.cases_late:,}"),
     ]
-    columns = 4  # rows: the projects and the time saved; the milestones; the promises
+    columns = 4  # rows: projects and time saved; milestones; promises; satisfaction
     cells = [[para(value, "figure"), para(label, "figure_label")] for label, value in items]
     cells += [""] * (-len(cells) % columns)
     rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]

@@ -90,6 +90,8 @@ SUMMARY = {
     "promises_at_risk": "全链条承诺有风险项目",
     "promises_overdue": "全链条承诺已超期项目",
     "promise_margin": "预测较承诺平均（＋提前／−滞后）",
+    "satisfaction": "企业满意率（{n} 份评价）",
+    "cases_late": "逾期未整改差评",
     "compliance": "按时办结率",
     "saved": "较法定时限节省",
     "days_unit": "{n} 个工作日",

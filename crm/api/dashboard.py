@@ -17,6 +17,7 @@ from crm.dashboard.queries.boards import Filters
 from crm.dashboard.queries.figures import DEFAULT_PERIOD, PERIODS, ParkFigures, compute, trend_months
 from crm.i18n import today
 from crm.milestones.queries import work_calendar
+from crm.portal.models import DIMENSIONS
 from crm.transaction import transaction
 from crm.projects.models import INDUSTRIES, Stage
 
@@ -83,6 +84,17 @@ class FiguresSchema(Schema):
         "description": "forecast vs promise: the working days the end items' forecasts run "
                        "ahead of (> 0) or behind (< 0) the promised days, averaged over the "
                        "running promises; null without any"})
+    ratings = fields.Integer(required=True, metadata={
+        "description": "the enterprises' ratings given in the period"})
+    satisfaction_pct = fields.Float(required=True, allow_none=True, metadata={
+        "description": "scores of 4 or 5 ÷ all scores over the five dimensions, %"})
+    satisfaction_by_dimension = fields.Dict(
+        keys=fields.String(), values=fields.Float(allow_none=True), required=True, metadata={
+            "description": "openness (政务公开), standards (办件规范), convenience (办事便利), "
+                           "courtesy (文明服务), discipline (纪律执行): ratings of 4 or 5 ÷ all, %"})
+    cases_open = fields.Integer(required=True, metadata={"description": "bad-review cases open"})
+    cases_late = fields.Integer(required=True, metadata={
+        "description": "of which past their due day with their step not done"})
     stages = fields.List(fields.Nested(StageFigureSchema), required=True)
     stage_workdays = fields.List(fields.Nested(StageDaysSchema), required=True)
     months = fields.List(fields.Nested(MonthSchema), required=True)
@@ -125,6 +137,9 @@ def figures_payload(f: ParkFigures, months: list[str]) -> dict:
         "open_blockers": f.open_blockers, "unassigned_projects": f.unassigned,
         "promises_at_risk": f.promise_at_risk, "promises_overdue": f.promise_overdue,
         "promises_running": f.promise_running,
+        "ratings": f.ratings, "satisfaction_pct": f.satisfaction_pct(),
+        "satisfaction_by_dimension": {d: f.satisfaction_pct(d) for d in DIMENSIONS},
+        "cases_open": f.cases_open, "cases_late": f.cases_late,
         "promise_margin_avg_workdays": (None if f.promise_margin_avg is None
                                         else round(f.promise_margin_avg, 1)),
         "stages": [{"stage": s.value, "active_projects": f.stages.get(s.value, [0, 0])[0],

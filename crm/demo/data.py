@@ -95,3 +95,10 @@ PARALLEL_REASONS = (
     "重大项目绿色通道，经审批局同意并联受理",
     "前置事项已通过专家评审，批文正在印发",
 )
+
+# The enterprises' comments with their ratings, and a case's acceptance panel (验收团).
+GOOD_COMMENTS = (None, None, "服务很周到，代办员全程帮办", "材料一次性告知，没有跑冤枉路",
+                 "审批比预期快", "窗口人员耐心细致")
+LOW_COMMENTS = ("补正材料来回跑了三次", "窗口人员态度生硬", "办理进度一直没有人告知",
+                "要求提供的材料前后不一致")
+PANEL = "市行政审批局政务服务科王科长；政务服务中心窗口代表李娜；市民监督员赵建国"

@@ -28,6 +28,8 @@ from crm.milestones.models import (
 )
 from crm.milestones.services import forecasts
 from crm.portal import services as enterprise_links
+from crm.portal.models import DIMENSIONS, EnterpriseLink, SatisfactionCase
+from crm.portal.services import ratings
 from crm.milestones.queries import work_calendar
 from crm.parks.models import District, Park
 from crm.projects.codes import make_credit_code, make_project_code, USCC_CHARSET
@@ -115,6 +117,7 @@ class _DemoBuilder:
         db.session.flush()
         forecasts.refresh_projects(None, self.today, self.calendar)
         self.issue_links()
+        self.build_feedback()
         return self.counts
 
     def issue_links(self) -> None:
@@ -124,6 +127,55 @@ class _DemoBuilder:
         for project in signed:
             enterprise_links.issue(project, actor_id=None, today=self.today)
         self.counts["enterprise_links"] = len(signed)
+
+    def build_feedback(self) -> None:
+        """The enterprises' ratings of issued approvals (most satisfied, some not) and the
+        bad-review cases they opened, in every state of their handling."""
+        rng = self.rng
+        links = {link.project_id: link for link in db.session.scalars(
+            select(EnterpriseLink).where(EnterpriseLink.revoked_at.is_(None)))}
+        done = db.session.execute(
+            select(Milestone.project_id, Milestone.id).where(Milestone.status == "done")
+            .order_by(Milestone.project_id, Milestone.id)).all()
+        count = 0
+        for project_id, milestone_id in done:
+            link = links.get(project_id)
+            if link is None or rng.random() < 0.4:
+                continue
+            low = rng.random() < 0.15
+            scores = {d: rng.choice((4, 5, 5)) for d in DIMENSIONS}
+            if low:
+                scores[rng.choice(DIMENSIONS)] = rng.choice((1, 2))
+            ratings.rate(link, milestone_id, scores,
+                         rng.choice(data.LOW_COMMENTS if low else data.GOOD_COMMENTS),
+                         today=self.today, calendar=self.calendar)
+            count += 1
+        complaints = [p for p in list(links)[:40] if rng.random() < 0.1]
+        for project_id in complaints:
+            ratings.complain(links[project_id], text=rng.choice(data.LOW_COMMENTS),
+                             contact_name=self.person_name(), contact_phone=self.phone(),
+                             today=self.today, calendar=self.calendar)
+        cases = db.session.scalars(select(SatisfactionCase).order_by(SatisfactionCase.id)).all()
+        for index, case in enumerate(cases):
+            step = index % 5  # 0 new, 1 being rectified, 2 rectified, 3 panel accepted, 4 closed
+            if step == 0:
+                continue
+            ratings.classify(case, "complex" if step == 3 else "simple", today=self.today,
+                             calendar=self.calendar)
+            if step == 3:
+                ratings.accept(case, panel_members=data.PANEL, findings="情况属实，已督促整改到位",
+                               accepted_on=self.today, today=self.today)
+            elif step in (2, 4):
+                ratings.rectify(case, rectification="已当面致歉并安排专人一次性办结",
+                                rectified_on=self.today, today=self.today)
+            if step == 4 and case.rating is not None and index % 2:
+                ratings.rate(links[case.project_id], case.rating.milestone_id,
+                             dict.fromkeys(DIMENSIONS, 5), "整改后很满意", today=self.today,
+                             calendar=self.calendar)  # the enterprise rates again: closed
+            elif step == 4:
+                ratings.close_by_phone(case, note="企业电话回访表示满意")
+        self.counts["ratings"] = count
+        self.counts["satisfaction_cases"] = len(cases)
 
     def mark_parallel_starts(self) -> None:
         """Started milestones whose dependencies are still open were accepted in parallel

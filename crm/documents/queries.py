@@ -30,6 +30,7 @@ from crm.auth.scope import park_condition, project_condition, sees_all
 from crm.dashboard.queries import lists
 from crm.documents.models import DocumentKind, GeneratedDocument
 from crm.extensions import db
+from crm.i18n import local_day_start
 from crm.labels import label
 from crm.milestones import graph, sla
 from crm.milestones.calendar import WorkCalendar
@@ -41,7 +42,8 @@ from crm.milestones.queries import (
     warning_workdays,
 )
 from crm.parks.models import Park
-from crm.portal.queries import link_url
+from crm.portal.models import Rating, SatisfactionCase
+from crm.portal.queries import case_late_condition, link_url, satisfaction_columns
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
 
@@ -185,13 +187,17 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
         blockers, blockers_total = _blockers(in_scope, today)
         workload, workload_total = _workload(park_id, today)
         at_risk, promise_overdue, running, margin = _promises(in_scope, today)
+        ratings, *satisfied = _satisfaction(in_scope, start, end)
+        cases_late = db.session.scalar(select(func.count()).select_from(SatisfactionCase).where(
+            in_scope(SatisfactionCase.park_id), case_late_condition(today)))
     figures = reports.KeyFigures(
         active_projects=active, total_investment_wan=investment, milestones_met=met,
         milestones_missed=missed, milestones_overdue=overdue_total,
         workdays_saved=_workdays_saved(in_scope, start, end, calendar),
         milestones_extended=extended, promises_at_risk=at_risk,
         promises_overdue=promise_overdue, promises_running=running,
-        promise_margin_workdays=int(margin),
+        promise_margin_workdays=int(margin), ratings=ratings,
+        ratings_satisfied=sum(satisfied), cases_late=cases_late,
     )
     return reports.Summary(
         scope_label=scope_label, period_start=start, period_end=end, generated_at=local_now(),
@@ -281,6 +287,15 @@ def _promises(in_scope, today):
                *promise_margin_totals())
         .select_from(Project).join(ProjectForecast, ProjectForecast.project_id == Project.id)
         .where(in_scope(Project.park_id))).one()
+
+
+def _satisfaction(in_scope, start, end):
+    """The enterprise's ratings given in the period: their count and, per dimension, how many
+    scored 4 or 5 (the dashboards' rule)."""
+    return db.session.execute(
+        select(*satisfaction_columns()).where(
+            in_scope(Rating.park_id), Rating.submitted_at >= local_day_start(start),
+            Rating.submitted_at < local_day_start(end + dt.timedelta(days=1)))).one()
 
 
 def _blockers(in_scope, today):

@@ -118,7 +118,7 @@ class AcceptForm(CaseForm):
                        "inspector, by name."))
     rectification = TextAreaField(_l("Findings and acceptance"), validators=[
         DataRequired(_l("Record the panel's findings.")), Length(max=2000)], filters=[strip])
-    rectified_on = DayField(_l("Accepted on"), validators=[InputRequired(DATE_MESSAGE)])
+    rectified_on = DayField(_l("Day of the panel's acceptance"), validators=[InputRequired(DATE_MESSAGE)])
 
 
 class CloseForm(CaseForm):

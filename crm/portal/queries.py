@@ -15,7 +15,8 @@ from crm.documents.models import GeneratedDocument
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestonePause, MilestoneStatus
 from crm.portal.models import (
-    EnterpriseLink, EnterpriseView, OrderConfirmation, Rating, SatisfactionCase,
+    DIMENSIONS, SATISFIED, EnterpriseLink, EnterpriseView, OrderConfirmation, Rating,
+    SatisfactionCase,
 )
 from crm.portal.services import active_link, ready_orders, secret
 from crm.portal.services.ratings import CHANGE_DAYS
@@ -146,6 +147,13 @@ def rating_targets(project, link_id: int, now: dt.datetime) -> list[Target]:
                 or now - rating.submitted_at <= dt.timedelta(CHANGE_DAYS))
     return [Target(mid, name, done, ratings.get(mid), changeable(ratings.get(mid)))
             for mid, name, done in rows]
+
+
+def satisfaction_columns():
+    """SQL aggregates over Rating: the count, then per dimension (``DIMENSIONS``) how many
+    scored 4 or 5; a satisfaction rate is their ratio."""
+    return (func.count(Rating.id),
+            *(func.count().filter(getattr(Rating, d) >= SATISFIED) for d in DIMENSIONS))
 
 
 def case_late_condition(today: dt.date):

@@ -295,10 +295,15 @@ def _case_forms(case, posted: str | None = None, form=None) -> dict:
     return forms
 
 
-@bp.route("/projects/<int:project_id>/cases/<int:case_id>", methods=["GET"])
-@bp.route("/projects/<int:project_id>/cases/<int:case_id>/<step>", methods=["POST"])
+@bp.get("/projects/<int:project_id>/cases/<int:case_id>")
 @login_required
-def case(project_id: int, case_id: int, step: str | None = None):
+def case(project_id: int, case_id: int):
+    return case_step(project_id, case_id, None)
+
+
+@bp.post("/projects/<int:project_id>/cases/<int:case_id>/<step>")
+@login_required
+def case_step(project_id: int, case_id: int, step: str | None):
     project = get_project_or_404(current_user, project_id)
     found = queries.project_case(project.id, case_id)
     if found is None or (step is not None and step not in CASE_STEPS):

@@ -82,7 +82,8 @@ SKIPPED_PREFIXES = ("/admin/",)  # Flask-Admin: admins only (tests/integration/t
 SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.ico", "/login",
                  "/logout", "/language",
                  # The enterprise's pages: no account, a token instead (tests/integration/test_portal.py).
-                 "/e/<token>", "/e/<token>/order.pdf", "/e/<token>/confirm"}
+                 "/e/<token>", "/e/<token>/order.pdf", "/e/<token>/confirm",
+                 "/e/<token>/rate", "/e/<token>/complain"}  # (and test_ratings.py)
 
 
 def skipped(rule) -> bool:
@@ -96,7 +97,8 @@ def skipped(rule) -> bool:
 # "=value" is a literal, not a record.  Personal kinds belong to one user: another user's is
 # out of scope for every role, admins included.
 PERSONAL = frozenset({"token", "notification"})
-PROJECT_KINDS = frozenset({"project", "milestone", "log", "document", "dependency", "joint"})  # have a same_park case
+PROJECT_KINDS = frozenset({"project", "milestone", "log", "document", "dependency", "joint",
+                           "case"})  # have a same_park case
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,13 @@ MATRIX: list[Entry] = [
       params={"project_id": "project", "joint_id": "joint"}),
     E("POST", "/projects/<int:project_id>/plan/joint/<int:joint_id>/remove", MANAGE,
       params={"project_id": "project", "joint_id": "joint"}, body={"remove-reason": "矩阵测试"}),
+    E("GET", "/projects/<int:project_id>/cases/<int:case_id>", ALL,
+      params={"project_id": "project", "case_id": "case"}),
+    E("POST", "/projects/<int:project_id>/cases/<int:case_id>/<step>", MANAGE,  # case.manage
+      params={"project_id": "project", "case_id": "case", "step": "=classify"},
+      variant="classify"),
+    E("POST", "/projects/<int:project_id>/cases/<int:case_id>/<step>", WRITERS,  # case.rectify
+      params={"project_id": "project", "case_id": "case", "step": "=rectify"}, variant="rectify"),
     E("GET", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),  # enterprise_link
     E("POST", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),
     E("POST", "/projects/<int:project_id>/enterprise-link/revoke", WRITERS, params=P),
@@ -507,6 +516,14 @@ def _build_extras(w):
     db.session.flush()
     from crm.milestones.models import JointHandling
 
+    from crm.portal.models import SatisfactionCase
+
+    cases = {}
+    for k in ("a1", "a2", "b1"):
+        cases[k] = SatisfactionCase(project_id=w.projects[k].id, park_id=w.projects[k].park_id,
+                                    kind="complaint", text=f"矩阵投诉{k}", status="open",
+                                    due_on=dt.date(2026, 9, 22))
+        db.session.add(cases[k])
     joints = {}
     for k in ("a1", "a2", "b1"):
         joints[k] = JointHandling(project_id=w.projects[k].id, name=f"矩阵联审{k}")
@@ -561,6 +578,8 @@ def _build_extras(w):
                       (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "dependency": {k2: dependencies[k].id for k2, k in
                        (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
+        "case": {k2: cases[k].id for k2, k in
+                 (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "joint": {k2: joints[k].id for k2, k in
                   (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "log": {k2: blockers[k].id for k2, k in

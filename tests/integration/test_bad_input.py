@@ -220,6 +220,38 @@ class Scene:
                                        Milestone.accepted_on.is_not(None)).exists())
             .order_by(JointHandling.id), lambda: self._joint(started=True))
 
+    def case(self, status: str, classification: str | None = None) -> int:
+        """A bad-review case of a1 in ``status`` (and ``classification``)."""
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.portal.models import SatisfactionCase
+
+        def make():
+            case = SatisfactionCase(project_id=self.ids["project_a1"], park_id=self.ids["park_a"],
+                                    kind="complaint", text="测试投诉", status=status,
+                                    classification=classification, due_on=self.today)
+            db.session.add(case)
+            db.session.flush()
+            return case
+
+        return self._first_or_new(select(SatisfactionCase.id).where(
+            SatisfactionCase.project_id == self.ids["project_a1"],
+            SatisfactionCase.status == status,
+            SatisfactionCase.classification == classification if classification
+            else SatisfactionCase.classification.is_(None)).order_by(SatisfactionCase.id), make)
+
+    def case_version(self, case_id: int) -> str:
+        from crm.extensions import db
+        from crm.portal.models import SatisfactionCase
+
+        with self.app.app_context():
+            return str(db.session.get(SatisfactionCase, case_id).version)
+
+    def rated_milestone(self) -> str:
+        """A finished milestone of a1 (the enterprise may rate it)."""
+        return str(self.milestone("reopen"))
+
     def open_blocker(self) -> int:
         from sqlalchemy import select
 
@@ -626,6 +658,29 @@ FORM_CASES = [
     FormCase("order-confirm", "portal.confirm", "agent_a",
              lambda s: f"/e/{s.enterprise_token()}/confirm", _forms("crm.portal.forms", "ConfirmForm"),
              _confirm_values),
+    FormCase("enterprise-rate", "portal.rate", "agent_a",
+             lambda s: f"/e/{s.enterprise_token()}/rate", _forms("crm.portal.forms", "RatingForm"),
+             lambda s: {"target": s.rated_milestone(), "openness": "5", "standards": "5",
+                        "convenience": "4", "courtesy": "5", "discipline": "5",
+                        "comment": "服务周到"}),
+    FormCase("enterprise-complain", "portal.complain", "agent_a",
+             lambda s: f"/e/{s.enterprise_token()}/complain",
+             _forms("crm.portal.forms", "ComplaintForm"),
+             lambda s: {"text": "窗口排队太久", "contact_name": "张经理",
+                        "contact_phone": "13800000000"}),
+    *[FormCase(f"case-{step}", "portal.case_step", "manager_a",
+               lambda s, st=step, a=args: (f"/projects/{s['project_a1']}/cases/"
+                                           f"{s.case(*a)}/{st}"),
+               _forms("crm.portal.forms", form), lambda s, a=args, v=values: {
+                   "version": s.case_version(s.case(*a)), **v(s)})
+      for step, args, form, values in (
+          ("classify", ("open",), "ClassifyForm", lambda s: {"classification": "simple"}),
+          ("rectify", ("classified", "simple"), "RectifyForm",
+           lambda s: {"rectification": "当天补办", "rectified_on": _today(s)}),
+          ("accept", ("classified", "complex"), "AcceptForm",
+           lambda s: {"panel_members": "王科长；李代表；赵监督员", "rectification": "已整改",
+                      "rectified_on": _today(s)}),
+          ("close", ("rectified",), "CloseForm", lambda s: {"close_note": "企业电话确认满意"}))],
     FormCase("summary", "documents.request_summary", "manager_a", lambda s: "/documents/summaries",
              _forms("crm.documents.forms", "SummaryForm"),
              lambda s: {"scope": str(s["park_a"]), "start": "2025-01-01", "end": "2025-06-30"}),

@@ -29,8 +29,8 @@ from crm.milestones.models import Milestone, MilestoneStatus, ProjectForecast
 from crm.milestones.queries import (
     finished_condition, period_start, promise_condition, promise_margin_totals, state_condition,
 )
-from crm.portal.models import DIMENSIONS, SATISFIED, Rating, SatisfactionCase
-from crm.portal.queries import case_late_condition
+from crm.portal.models import DIMENSIONS, Rating, SatisfactionCase
+from crm.portal.queries import case_late_condition, satisfaction_columns
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
 
@@ -341,8 +341,7 @@ def period_since(today: dt.date, period_days: int) -> dt.datetime:
 def _satisfaction(figures, slice_: Slice, today: dt.date) -> None:
     since = period_since(today, slice_.period_days)
     query = slice_.rows(
-        select(Rating.park_id, func.count(),
-               *(func.count().filter(getattr(Rating, d) >= SATISFIED) for d in DIMENSIONS))
+        select(Rating.park_id, *satisfaction_columns())
         .where(Rating.submitted_at >= since).group_by(Rating.park_id),
         Rating.park_id, Rating.project_id)
     for park_id, count, *satisfied in db.session.execute(query):
