@@ -105,6 +105,7 @@ LABELS: dict[str, dict[str, object]] = {
         "closed": _l("Closed"),
     },
     "case_kind": {"low_rating": _l("Low rating"), "complaint": _l("Complaint")},
+    "rating_source": {"online": _l("On the progress page"), "callback": _l("Callback survey")},
     "case_classification": {"simple": _l("Simple"), "complex": _l("Complex")},
     "case_closed_how": {"re_rated": _l("The enterprise rated again, satisfied"),
                         "phone": _l("The enterprise confirmed by phone")},

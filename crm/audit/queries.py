@@ -49,6 +49,8 @@ ENTITIES: dict[str, object] = {
     "enterprise_links": _l("Enterprise link"),
     "order_confirmations": _l("Service order confirmation"),
     "joint_handlings": _l("Joint handling"),
+    "ratings": _l("Enterprise rating"),
+    "satisfaction_cases": _l("Bad-review case"),
 }
 
 FIELDS: dict[str, object] = {
@@ -90,6 +92,13 @@ FIELDS: dict[str, object] = {
     "signer_name": _l("Confirmed by"), "signer_title": _l("Position"),
     "signer_phone": _l("Phone"), "joint_id": _l("Joint handling"),
     "members": _l("Approvals handled jointly"),
+    "openness": _l("Openness of government affairs"), "standards": _l("Handling by the rules"),
+    "convenience": _l("Convenience"), "courtesy": _l("Courtesy"), "discipline": _l("Discipline"),
+    "comment": _l("Comment"), "source": _l("Source"), "assignee_staff_id": _l("Assignee"),
+    "classification": _l("Classification"), "rectification": _l("What was done"),
+    "rectified_on": _l("Done on"), "panel_members": _l("Panel members"),
+    "closed_at": _l("Closed"), "closed_how": _l("How it closed"),
+    "close_note": _l("What the enterprise said on the phone"),
 }
 
 # Only the fields above are shown.  These are the columns left out on purpose: bookkeeping
@@ -99,7 +108,8 @@ HIDDEN = {"id", "project_id", "log_id", "stage_changed_at", "created_by_id",
           "changed_by_id", "notified_state", "due_provisional", "sequence", "created_at",
           "updated_at", "version", "approval_item_id", "content_fingerprint", "request_key",
           "requested_at", "finished_at", "enqueued_at", "attempts", "job_id", "size", "sha256",
-          "content", "forecast_on", "slack_workdays", "critical", "salt", "token_hash", "document_id", "link_id", "confirmed_at"}
+          "content", "forecast_on", "slack_workdays", "critical", "salt", "token_hash", "document_id", "link_id", "confirmed_at",
+          "submitted_at", "opened_at", "classified_at", "rating_id"}
 
 # Stored codes shown as labels: field -> label group (status depends on the record type).
 CODE_GROUPS = {
@@ -107,12 +117,15 @@ CODE_GROUPS = {
     "approval_mode": "approval_mode", "eia_category": "eia_category", "kind": "log_kind",
     "role": "assignment_role", "reason_code": "pause_reason", "outcome": "sla_state",
     "limit_unit": "limit_unit", "statutory_unit": "limit_unit",
+    "classification": "case_classification", "closed_how": "case_closed_how",
+    "source": "rating_source",
 }
 # Fields whose label group depends on the record type.
 ENTITY_CODE_GROUPS = {
     ("projects", "status"): "project_status", ("milestones", "status"): "milestone_status",
     ("generated_documents", "status"): "document_status",
     ("generated_documents", "kind"): "document_kind",
+    ("satisfaction_cases", "status"): "case_status", ("satisfaction_cases", "kind"): "case_kind",
 }
 # Actions whose note is a stored code rather than words.
 NOTE_GROUPS = {"milestone.pause": "pause_reason", "milestone.complete": "sla_state"}
@@ -122,7 +135,7 @@ REFERENCES = {
     "park_id": "parks", "author_id": "users", "resolved_by_id": "users",
     "assigned_by_id": "users", "ended_by_id": "users", "staff_id": "staff",
     "owner_staff_id": "staff", "milestone_id": "milestones", "requested_by_id": "users",
-    "requires_id": "milestones",
+    "requires_id": "milestones", "assignee_staff_id": "staff",
 }
 _NAME_QUERIES = {
     "parks": (Park.id, Park.name), "users": (User.id, User.display_name),
