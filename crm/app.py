@@ -78,6 +78,8 @@ PERIODIC_JOBS = (
     ("crm.documents.jobs.recover_documents", 60),
     # Hourly; does work once a day (forecasts move with the days) and after an upgrade.
     ("crm.milestones.jobs.refresh_forecasts", 3600),
+    # Daily; draws last month's callback sample on its first run of a month.
+    ("crm.portal.jobs.draw_callback_sample", 86400),
 )
 
 

@@ -38,6 +38,11 @@ RATELIMIT_LOGIN = "10 per minute"
 # The enterprise's progress pages (/e/<token>), per address: enough for a family of phones
 # behind one company router, far too few to guess a 192-bit token.
 RATELIMIT_PORTAL = "60 per minute"
+# The monthly callback sample: the share of each park's milestones finished last month the
+# third-party surveyor calls (at least one per park), and the seed that makes the draw
+# reproducible.
+CALLBACK_SHARE = 0.1
+CALLBACK_SEED = 2026
 
 # How many reverse proxies stand in front of the web servers.  Their X-Forwarded-For /
 # -Proto / -Host headers are trusted only that many hops deep (Werkzeug's ProxyFix); 0 trusts

@@ -12,7 +12,7 @@ from crm.milestones.models import (  # noqa: F401
 )
 from crm.documents.models import GeneratedDocument  # noqa: F401
 from crm.portal.models import (  # noqa: F401
-    EnterpriseLink, EnterpriseView, OrderConfirmation, Rating, SatisfactionCase,
+    CallbackItem, EnterpriseLink, EnterpriseView, OrderConfirmation, Rating, SatisfactionCase,
 )
 from crm.notifications.models import Notification  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401

@@ -23,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.documents.views import bp as documents_bp
     from crm.documents.views import service_orders_panel
     from crm.portal.views import bp as portal_bp
+    from crm.portal.views import callbacks as _callback_routes  # noqa: F401 (registers them)
     from crm.portal.views import feedback_panel, link_panel
     from crm.main.views import bp as main_bp
     from crm.milestones.views import bp as milestones_bp
@@ -73,6 +74,8 @@ def nav_items() -> list[NavItem]:
         items.append(NavItem(_("Staff"), url_for("agents.index"), "/parks"))
     if can(current_user, Action.SUMMARY_REQUEST):
         items.append(NavItem(_("Reports"), url_for("documents.summaries"), "/documents/summaries"))
+    if can(current_user, Action.CALLBACKS):
+        items.append(NavItem(_("Callbacks"), url_for("portal.callbacks"), "/callbacks"))
     if can(current_user, Action.ADMIN):
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items

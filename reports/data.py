@@ -93,6 +93,8 @@ class KeyFigures:
     promise_margin_workdays: int = 0  # ... the sum of their margins (< 0: forecast late)
     ratings: int = 0  # the enterprises' ratings given in the period ...
     ratings_satisfied: int = 0  # ... their scores of 4 or 5, over the five dimensions
+    # ... and per dimension (政务公开, 办件规范, 办事便利, 文明服务, 纪律执行, in that order)
+    satisfied_by_dimension: tuple[int, ...] = ()
     cases_late: int = 0  # bad-review cases past their due day
 
     @property

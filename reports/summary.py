@@ -71,6 +71,9 @@ def _figures(summary: Summary) -> Table:
         (T["promise_margin"], _margin(f.promise_margin_avg)),
         (T["satisfaction"].format(n=f"{f.ratings:,}"), pct(f.satisfaction_pct, T["not_applicable"])),
         (T["cases_late"], f"{f.cases_late:,}"),
+        *((T["dimension_satisfaction"].format(name=name),
+           pct(100.0 * count / f.ratings if f.ratings else None, T["not_applicable"]))
+          for name, count in zip(T["dimensions"], f.satisfied_by_dimension)),
     ]
     columns = 4  # rows: projects and time saved; milestones; promises; satisfaction
     cells = [[para(value, "figure"), para(label, "figure_label")] for label, value in items]

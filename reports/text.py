@@ -92,6 +92,8 @@ SUMMARY = {
     "promise_margin": "预测较承诺平均（＋提前／−滞后）",
     "satisfaction": "企业满意率（{n} 份评价）",
     "cases_late": "逾期未整改差评",
+    "dimensions": ("政务公开", "办件规范", "办事便利", "文明服务", "纪律执行"),
+    "dimension_satisfaction": "{name}满意率",
     "compliance": "按时办结率",
     "saved": "较法定时限节省",
     "days_unit": "{n} 个工作日",

@@ -24,6 +24,7 @@ class Action(enum.StrEnum):
     ENTERPRISE_LINK = "enterprise_link"  # issue or revoke the enterprise's progress link
     CASE_MANAGE = "case.manage"  # classify a bad-review case, record the panel, close it
     CASE_RECTIFY = "case.rectify"  # record the rectification of a simple case
+    CALLBACKS = "callbacks"  # the monthly callback sample: see, export
     ASSIGN = "assign"
     ROSTER_VIEW = "roster.view"  # park rosters, workload, unassigned queue
     ROSTER_EDIT = "roster.edit"
@@ -50,6 +51,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.ENTERPRISE_LINK: _ALL_WRITERS,
     Action.CASE_MANAGE: {Role.ADMIN, Role.PARK_MANAGER},
     Action.CASE_RECTIFY: _ALL_WRITERS,
+    Action.CALLBACKS: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ASSIGN: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ROSTER_VIEW: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ROSTER_EDIT: {Role.ADMIN, Role.PARK_MANAGER},

@@ -28,8 +28,8 @@ from crm.milestones.models import (
 )
 from crm.milestones.services import forecasts
 from crm.portal import services as enterprise_links
-from crm.portal.models import DIMENSIONS, EnterpriseLink, SatisfactionCase
-from crm.portal.services import ratings
+from crm.portal.models import DIMENSIONS, CallbackItem, EnterpriseLink, SatisfactionCase
+from crm.portal.services import callbacks, ratings
 from crm.milestones.queries import work_calendar
 from crm.parks.models import District, Park
 from crm.projects.codes import make_credit_code, make_project_code, USCC_CHARSET
@@ -174,6 +174,17 @@ class _DemoBuilder:
                              calendar=self.calendar)  # the enterprise rates again: closed
             elif step == 4:
                 ratings.close_by_phone(case, note="企业电话回访表示满意")
+        months, day = [], self.today
+        for _ in range(6):  # the samples of the last six months
+            months.append(callbacks.previous_month(day))
+            day = dt.date.fromisoformat(months[-1] + "-01")
+        self.counts["callback_items"] = sum(callbacks.draw(m) for m in months)
+        items = db.session.scalars(select(CallbackItem).where(CallbackItem.month != months[0])
+                                   .order_by(CallbackItem.id)).all()
+        for item in items:  # the surveyor has called the older months; last month's are to do
+            ratings.record_callback(item, {d: rng.choice((4, 5, 5)) for d in DIMENSIONS},
+                                    "电话回访：对代办服务满意", today=self.today,
+                                    calendar=self.calendar)
         self.counts["ratings"] = count
         self.counts["satisfaction_cases"] = len(cases)
 

@@ -197,7 +197,8 @@ def summary(park_id: int | None, start: dt.date, end: dt.date, *, today: dt.date
         milestones_extended=extended, promises_at_risk=at_risk,
         promises_overdue=promise_overdue, promises_running=running,
         promise_margin_workdays=int(margin), ratings=ratings,
-        ratings_satisfied=sum(satisfied), cases_late=cases_late,
+        ratings_satisfied=sum(satisfied), satisfied_by_dimension=tuple(satisfied),
+        cases_late=cases_late,
     )
     return reports.Summary(
         scope_label=scope_label, period_start=start, period_end=end, generated_at=local_now(),

@@ -51,11 +51,9 @@ def _score(label):
         InputRequired(_l("Choose a score from 1 to 5."))])
 
 
-class RatingForm(FlaskForm):
-    """The enterprise rates a finished approval, or the whole service (target "service")."""
+class ScoresForm(FlaskForm):
+    """The five dimensions scored 1-5 and a comment (a rating, or a callback's result)."""
 
-    target = SelectField(_l("What you rate"), choices=[], validators=[
-        InputRequired(_l("Choose what you rate."))])
     openness = _score(_l("Openness of government affairs"))
     standards = _score(_l("Handling by the rules"))
     convenience = _score(_l("Convenience"))
@@ -63,6 +61,16 @@ class RatingForm(FlaskForm):
     discipline = _score(_l("Discipline"))
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=1000)],
                             filters=[strip])
+
+    def scores(self) -> dict:
+        return {d: int(self[d].data) for d in DIMENSIONS if (self[d].data or "").isdigit()}
+
+
+class RatingForm(ScoresForm):
+    """The enterprise rates a finished approval, or the whole service (target "service")."""
+
+    target = SelectField(_l("What you rate"), choices=[], validators=[
+        InputRequired(_l("Choose what you rate."))])
 
     def set_targets(self, targets) -> None:
         self.target.choices = [
@@ -73,8 +81,9 @@ class RatingForm(FlaskForm):
     def milestone_id(self) -> int | None:
         return None if self.target.data == SERVICE else parse_id(self.target.data)
 
-    def scores(self) -> dict:
-        return {d: int(self[d].data) for d in DIMENSIONS if (self[d].data or "").isdigit()}
+
+class CallbackForm(ScoresForm):
+    """The third-party surveyor's result for one milestone of the callback sample."""
 
 
 class ComplaintForm(FlaskForm):

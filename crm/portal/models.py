@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import hmac
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -205,3 +207,27 @@ class SatisfactionCase(db.Model):
     project: Mapped["Project"] = relationship()  # noqa: F821
     rating: Mapped[Rating | None] = relationship()
     assignee: Mapped["Staff | None"] = relationship()  # noqa: F821
+
+
+class CallbackItem(db.Model):
+    """A milestone finished in ``month`` drawn for the third-party callback (回访); its result,
+    once entered, is a rating with the source "callback"."""
+
+    __tablename__ = "callback_items"
+    __table_args__ = (
+        UniqueConstraint("month", "milestone_id", name="uq_callback_items_month_milestone"),
+        Index("ix_callback_items_month_park", "month", "park_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, the month the milestones finished
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id"))
+    rating_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id", ondelete="SET NULL"))
+    drawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    milestone: Mapped["Milestone"] = relationship()  # noqa: F821
+    project: Mapped["Project"] = relationship()  # noqa: F821
+    rating: Mapped[Rating | None] = relationship()

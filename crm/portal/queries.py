@@ -9,18 +9,21 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import aliased, joinedload, undefer
 
+from crm.agents.models import Assignment, Staff
+from crm.agents.queries import LEAD_AGENT
 from crm.documents.models import GeneratedDocument
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestonePause, MilestoneStatus
 from crm.portal.models import (
-    DIMENSIONS, SATISFIED, EnterpriseLink, EnterpriseView, OrderConfirmation, Rating,
-    SatisfactionCase,
+    DIMENSIONS, SATISFIED, CallbackItem, EnterpriseLink, EnterpriseView, OrderConfirmation,
+    Rating, SatisfactionCase,
 )
 from crm.portal.services import active_link, ready_orders, secret
 from crm.portal.services.ratings import CHANGE_DAYS
-from crm.projects.models import Stage
+from crm.parks.models import Park
+from crm.projects.models import Project, Stage
 
 REACHED_ROWS = 10
 # Pauses that wait on the enterprise (the others wait on experts, a hearing, a laboratory).
@@ -179,3 +182,56 @@ def project_feedback(project_id: int) -> tuple[list[Rating], list[SatisfactionCa
 def project_case(project_id: int, case_id: int) -> SatisfactionCase | None:
     return db.session.scalar(select(SatisfactionCase).where(
         SatisfactionCase.id == case_id, SatisfactionCase.project_id == project_id))
+
+
+# -- the monthly callback sample ----------------------------------------------------------------
+
+class CallbackRow(NamedTuple):
+    item_id: int
+    park: str
+    project_id: int
+    project: str
+    investor: str
+    contact_name: str | None
+    contact_phone: str | None
+    milestone: str
+    department: str | None
+    accepted_on: dt.date | None
+    completed_on: dt.date | None
+    served_by: str | None  # the milestone's owner, else the project's lead agent
+    rating: Rating | None  # the result, once entered
+
+
+def callback_months(condition) -> list[tuple[str, int, int]]:
+    """(month, items, results entered) of the samples in scope, newest first."""
+    return db.session.execute(
+        select(CallbackItem.month, func.count(), func.count(CallbackItem.rating_id))
+        .where(condition).group_by(CallbackItem.month)
+        .order_by(CallbackItem.month.desc())).all()
+
+
+def callback_rows(month: str, condition) -> list[CallbackRow]:
+    """The month's sample in scope, by park and project (one query)."""
+    lead = aliased(Staff)
+    owner = aliased(Staff)
+    lead_id = (select(Assignment.staff_id).where(
+        Assignment.project_id == Project.id, Assignment.role == LEAD_AGENT,
+        Assignment.ended_at.is_(None)).limit(1).scalar_subquery())
+    rows = db.session.execute(
+        select(CallbackItem.id, Park.name, Project.id, Project.name, Project.investor_name,
+               Project.contact_name, Project.contact_phone, Milestone.name, Milestone.department,
+               Milestone.accepted_on, Milestone.completed_on,
+               func.coalesce(owner.name, lead.name), Rating)
+        .join(Milestone, Milestone.id == CallbackItem.milestone_id)
+        .join(Project, Project.id == CallbackItem.project_id)
+        .join(Park, Park.id == CallbackItem.park_id)
+        .outerjoin(owner, owner.id == Milestone.owner_staff_id)
+        .outerjoin(lead, lead.id == lead_id)
+        .outerjoin(Rating, Rating.id == CallbackItem.rating_id)
+        .where(CallbackItem.month == month, condition)
+        .order_by(Park.name, Project.name, Milestone.completed_on, CallbackItem.id))
+    return [CallbackRow(*row) for row in rows]
+
+
+def callback_item(item_id: int, condition) -> CallbackItem | None:
+    return db.session.scalar(select(CallbackItem).where(CallbackItem.id == item_id, condition))

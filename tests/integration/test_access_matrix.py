@@ -68,7 +68,8 @@ ASSIGNED_ONLY = frozenset({"consultant", "agent"})
 
 ALL = frozenset(ROLES)
 WRITERS = ALL - {"leader"}  # log.create, milestone.update, document.request
-MANAGE = frozenset({"admin", "park_manager"})  # project.create/status/stage, assign, roster.edit, milestone.reopen
+MANAGE = frozenset({"admin", "park_manager"})
+CALLBACKS = frozenset({"admin", "leader", "park_manager"})  # the callback sample  # project.create/status/stage, assign, roster.edit, milestone.reopen
 EDITORS = frozenset({"admin", "park_manager", "consultant"})  # project.edit
 LEADERSHIP = frozenset({"admin", "leader", "park_manager"})  # roster.view, summaries, park dashboard
 CITY = frozenset({"admin", "leader"})  # dashboard.city
@@ -216,6 +217,11 @@ MATRIX: list[Entry] = [
       variant="classify"),
     E("POST", "/projects/<int:project_id>/cases/<int:case_id>/<step>", WRITERS,  # case.rectify
       params={"project_id": "project", "case_id": "case", "step": "=rectify"}, variant="rectify"),
+    E("GET", "/callbacks", CALLBACKS),  # callbacks
+    E("GET", "/callbacks/<month>", CALLBACKS, params={"month": "=2026-08"}),
+    E("GET", "/callbacks/<month>.xlsx", CALLBACKS, params={"month": "=2026-08"}),
+    E("GET", "/callbacks/items/<int:item_id>", MANAGE, params={"item_id": "callback"}),
+    E("POST", "/callbacks/items/<int:item_id>", MANAGE, params={"item_id": "callback"}),
     E("GET", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),  # enterprise_link
     E("POST", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),
     E("POST", "/projects/<int:project_id>/enterprise-link/revoke", WRITERS, params=P),
@@ -329,6 +335,9 @@ MATRIX: list[Entry] = [
     E("POST", "/api/v1/projects/<int:project_id>/service-orders", WRITERS, params=P),
 
     # -- API: documents and dashboards -------------------------------------------------------
+    E("GET", "/api/v1/projects/<int:project_id>/ratings", ALL, params=P),
+    E("GET", "/api/v1/projects/<int:project_id>/cases", ALL, params=P),
+    E("GET", "/api/v1/callbacks/<month>", CALLBACKS, params={"month": "=2026-08"}),
     E("POST", "/api/v1/summaries", LEADERSHIP, body={
         "scope": "@park", "start": "2025-01-01", "end": TODAY}),
     *[E("GET", rule, ALL, params=params, variant=variant, hidden_from=hidden)
@@ -524,6 +533,17 @@ def _build_extras(w):
                                     kind="complaint", text=f"矩阵投诉{k}", status="open",
                                     due_on=dt.date(2026, 9, 22))
         db.session.add(cases[k])
+    from crm.portal.models import CallbackItem
+
+    callback_items = {}
+    for k in ("a1", "b1"):
+        done = factories.milestone(w.projects[k], name=f"矩阵回访{k}", status="done",
+                                   completed_on=dt.date(2026, 8, 20))
+        db.session.flush()
+        callback_items[k] = CallbackItem(month="2026-08", milestone_id=done.id,
+                                         project_id=w.projects[k].id,
+                                         park_id=w.projects[k].park_id)
+        db.session.add(callback_items[k])
     joints = {}
     for k in ("a1", "a2", "b1"):
         joints[k] = JointHandling(project_id=w.projects[k].id, name=f"矩阵联审{k}")
@@ -578,6 +598,7 @@ def _build_extras(w):
                       (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "dependency": {k2: dependencies[k].id for k2, k in
                        (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
+        "callback": {"own": callback_items["a1"].id, "other_park": callback_items["b1"].id},
         "case": {k2: cases[k].id for k2, k in
                  (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "joint": {k2: joints[k].id for k2, k in

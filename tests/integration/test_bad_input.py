@@ -248,6 +248,29 @@ class Scene:
         with self.app.app_context():
             return str(db.session.get(SatisfactionCase, case_id).version)
 
+    def callback_item(self) -> int:
+        """An item of a1 in a callback sample, its result not entered yet."""
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.portal.models import CallbackItem
+        from crm.projects.models import Project
+
+        def make():
+            project = db.session.get(Project, self.ids["project_a1"])
+            done = factories.milestone(project, "回访测试", stage="land", required=False,
+                                       status="done", completed_on=self.today)
+            db.session.flush()
+            item = CallbackItem(month="2026-08", milestone_id=done.id, project_id=project.id,
+                                park_id=project.park_id)
+            db.session.add(item)
+            db.session.flush()
+            return item
+
+        return self._first_or_new(select(CallbackItem.id).where(
+            CallbackItem.project_id == self.ids["project_a1"], CallbackItem.rating_id.is_(None))
+            .order_by(CallbackItem.id), make)
+
     def rated_milestone(self) -> str:
         """A finished milestone of a1 (the enterprise may rate it)."""
         return str(self.milestone("reopen"))
@@ -663,6 +686,11 @@ FORM_CASES = [
              lambda s: {"target": s.rated_milestone(), "openness": "5", "standards": "5",
                         "convenience": "4", "courtesy": "5", "discipline": "5",
                         "comment": "服务周到"}),
+    FormCase("callback-result", "portal.callback_result", "manager_a",
+             lambda s: f"/callbacks/items/{s.callback_item()}",
+             _forms("crm.portal.forms", "CallbackForm"),
+             lambda s: {"openness": "5", "standards": "4", "convenience": "5", "courtesy": "5",
+                        "discipline": "5", "comment": "电话回访满意"}),
     FormCase("enterprise-complain", "portal.complain", "agent_a",
              lambda s: f"/e/{s.enterprise_token()}/complain",
              _forms("crm.portal.forms", "ComplaintForm"),

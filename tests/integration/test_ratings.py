@@ -231,3 +231,91 @@ def test_satisfaction_counts_the_same_on_dashboards_api_and_summary(app, client,
                      headers={"Authorization": f"Bearer {token}"}).get_json()["figures"]
     assert api["ratings"] == 3 and api["satisfaction_pct"] == pytest.approx(f.satisfaction_pct())
     assert api["satisfaction_by_dimension"]["convenience"] == pytest.approx(100 * 2 / 3)
+
+
+def test_the_monthly_sample_is_drawn_once_and_its_results_count_as_callbacks(app, client, world):
+    from openpyxl import load_workbook
+    import io
+
+    from crm.extensions import db
+    from crm.milestones.queries import work_calendar
+    from crm.portal.models import CallbackItem, Rating, SatisfactionCase
+    from crm.portal.services import callbacks, ratings
+    from crm.projects.models import Project
+
+    app.config["CALLBACK_SHARE"] = 0.5
+    with app.app_context():
+        a1 = db.session.get(Project, world.projects["a1"].id)
+        b1 = db.session.get(Project, world.projects["b1"].id)
+        a1.contact_name, a1.contact_phone = '=HYPERLINK("x")', "+86 513 8500 1234"
+        finished = [_done(a1, f"事项{i}") for i in range(4)] + [_done(b1, "施工许可证")]
+        db.session.flush()
+        month = TODAY.strftime("%Y-%m")
+        assert callbacks.draw(month) == 2 + 1  # half of park A's 4, at least one of park B's
+        assert callbacks.draw(month) == 0  # once
+        items = db.session.scalars(select(CallbackItem).order_by(CallbackItem.id)).all()
+        assert {i.milestone_id for i in items} <= {m.id for m in finished}
+        db.session.commit()
+        item_a = next(i.id for i in items if i.park_id == world.park_a.id)
+        item_b = next(i.id for i in items if i.park_id == world.park_b.id)
+        with pytest.raises(DomainError):
+            ratings.record_callback(db.session.get(CallbackItem, item_a), {**GOOD, "openness": 0},
+                                    None, today=TODAY, calendar=work_calendar())
+        db.session.rollback()
+    login(client, "manager_a")
+    page = client.get(f"/callbacks/{month}").get_data(as_text=True)
+    assert "事项" in page and "施工许可证" not in page  # park B's item is not in scope
+    assert client.get(f"/callbacks/items/{item_b}").status_code == 404
+    assert client.get("/callbacks/2026-13").status_code == 404
+    sheet = client.get(f"/callbacks/{month}.xlsx")
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 1 + 2 and rows[1][3] == '=HYPERLINK("x")'  # text, not a formula
+    refused = client.post(f"/callbacks/items/{item_a}",
+                          data={**{k: str(v) for k, v in GOOD.items()}, "courtesy": "x"})
+    assert refused.status_code == 422
+    sent = client.post(f"/callbacks/items/{item_a}",
+                       data={**{k: str(v) for k, v in GOOD.items()}, "convenience": "1",
+                             "comment": "电话回访：等待时间长"})
+    assert sent.status_code == 302
+    assert client.post(f"/callbacks/items/{item_a}", data={
+        k: str(v) for k, v in GOOD.items()}).status_code == 409  # once
+    with app.app_context():
+        rating = db.session.scalars(select(Rating)).one()
+        assert (rating.source, rating.link_id, rating.convenience) == ("callback", None, 1)
+        assert db.session.scalar(select(SatisfactionCase.kind)) == "low_rating"
+    agent = app.test_client()
+    login(agent, "agent_a")
+    assert agent.get(f"/callbacks/{month}").status_code == 403
+
+
+def test_the_api_gives_ratings_cases_and_the_sample_in_scope(app, client, world):
+    from crm.auth.models import User
+    from crm.auth.services import create_token
+    from crm.extensions import db
+    from crm.portal.services import callbacks
+
+    with app.app_context():
+        project, link, _token = _link(db.session, world)
+        done = _done(project)
+        _rate(link, done.id, {**GOOD, "discipline": 1}, "<b>差</b>")
+        callbacks.draw(TODAY.strftime("%Y-%m"))
+        tokens = {name: create_token(db.session.get(User, world.users[name].id), "t")[1]
+                  for name in ("agent_a", "manager_b", "leader")}
+        db.session.commit()
+        pid = project.id
+
+    def get(path, who):
+        return client.get(path, headers={"Authorization": f"Bearer {tokens[who]}"})
+    ratings = get(f"/api/v1/projects/{pid}/ratings", "agent_a").get_json()
+    assert ratings[0]["scores"]["discipline"] == 1 and ratings[0]["comment"] == "<b>差</b>"
+    assert ratings[0]["milestone"] == "建设用地规划许可证" and ratings[0]["source"] == "online"
+    cases = get(f"/api/v1/projects/{pid}/cases", "agent_a").get_json()
+    assert cases[0]["kind"] == "low_rating" and cases[0]["status"] == "open"
+    assert get(f"/api/v1/projects/{pid}/ratings", "manager_b").status_code == 404
+    month = TODAY.strftime("%Y-%m")
+    assert get(f"/api/v1/callbacks/{month}", "agent_a").status_code == 403
+    sample = get(f"/api/v1/callbacks/{month}", "leader").get_json()
+    assert [row["milestone"] for row in sample] == ["建设用地规划许可证"]
+    assert get(f"/api/v1/callbacks/{month}", "manager_b").get_json() == []
+    assert get("/api/v1/callbacks/2026-1", "leader").status_code == 404

@@ -249,3 +249,13 @@ def test_summary_shows_forecast_vs_promise_signed_in_working_days():
     assert "−3.4个工作日预测较承诺平均" in pages_text(build_summary(behind))[0]
     ahead = replace(s, figures=replace(s.figures, promises_running=4, promise_margin_workdays=10))
     assert "+2.5个工作日预测较承诺平均" in pages_text(build_summary(ahead))[0]
+
+
+def test_summary_shows_satisfaction_overall_and_per_dimension():
+    s = samples.summary()
+    rated = replace(s, figures=replace(s.figures, ratings=20, ratings_satisfied=90,
+                                       satisfied_by_dimension=(20, 19, 15, 18, 18), cases_late=2))
+    text = pages_text(build_summary(rated))[0]
+    assert "90.0%企业满意率（20份评价）" in text and "2逾期未整改差评" in text
+    assert "75.0%办事便利满意率" in text and "100.0%政务公开满意率" in text
+    assert "办事便利满意率" not in pages_text(build_summary(s))[0]  # no ratings: no rows

@@ -26,13 +26,17 @@ from crm.errors import DomainError, InvalidState
 from crm.extensions import db
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus
-from crm.portal.models import DIMENSIONS, SATISFIED, EnterpriseLink, Rating, SatisfactionCase
+from crm.portal.models import (
+    DIMENSIONS, SATISFIED, CallbackItem, EnterpriseLink, Rating, SatisfactionCase,
+)
 from crm.projects.models import Stage
 from crm.transaction import flush, lock, stale
 
 AUDIT_ACTIONS = {
     "rating.submit": _l("the enterprise rated the service"),
     "rating.change": _l("the enterprise changed its rating"),
+    "rating.callback": _l("entered the result of a callback"),
+    "callback.draw": _l("drew the monthly callback sample"),
     "case.open": _l("opened a bad-review case"),
     "case.classify": _l("classified the bad-review case"),
     "case.rectify": _l("recorded the rectification"),
@@ -86,10 +90,7 @@ def rate(link: EnterpriseLink, milestone_id: int | None, scores: dict, comment: 
     project = link.project
     lock(project)  # one rating per target and link, whatever two tabs send at once
     milestone = _target(project, milestone_id)
-    for dimension in DIMENSIONS:
-        value = scores.get(dimension)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-            raise DomainError(_l("Choose a score from 1 to 5."), dimension)
+    _check_scores(scores)
     comment = _text(comment, "comment", COMMENT_LIMIT)
     rating = db.session.scalar(select(Rating).where(
         Rating.link_id == link.id,
@@ -98,24 +99,60 @@ def rate(link: EnterpriseLink, milestone_id: int | None, scores: dict, comment: 
     if rating is not None and case is None and now - rating.submitted_at > dt.timedelta(CHANGE_DAYS):
         raise DomainError(_l("A rating can be changed within %(n)d days of giving it.",
                              n=CHANGE_DAYS), "target")
+    action = "rating.change"
     if rating is None:
-        served_by = (milestone.owner_staff_id if milestone is not None else None) \
-            or holder(project.id, LEAD_AGENT)
-        rating = Rating(project_id=project.id, park_id=project.park_id, link_id=link.id,
-                        milestone_id=milestone_id, staff_id=served_by, submitted_at=now)
-        db.session.add(rating)
+        rating = _new_rating(project, milestone, link_id=link.id, source="online", now=now)
         action = "rating.submit"
-    else:
-        action = "rating.change"
+    _store(rating, scores, comment, now, action)
+    if case is not None and rating.lowest >= SATISFIED:
+        _close(case, "re_rated", None)
+    elif case is None and rating.lowest <= LOW:
+        _new_case(project, "low_rating", today, calendar, rating=rating, text=comment)
+    return rating
+
+
+def _check_scores(scores: dict) -> None:
+    for dimension in DIMENSIONS:
+        value = scores.get(dimension)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+            raise DomainError(_l("Choose a score from 1 to 5."), dimension)
+
+
+def _new_rating(project, milestone, *, link_id, source: str, now) -> Rating:
+    served_by = (milestone.owner_staff_id if milestone is not None else None) \
+        or holder(project.id, LEAD_AGENT)
+    rating = Rating(project_id=project.id, park_id=project.park_id, link_id=link_id,
+                    milestone_id=milestone.id if milestone is not None else None,
+                    staff_id=served_by, source=source, submitted_at=now)
+    db.session.add(rating)
+    return rating
+
+
+def _store(rating: Rating, scores: dict, comment: str | None, now, action: str) -> None:
     for dimension in DIMENSIONS:
         setattr(rating, dimension, scores[dimension])
     rating.comment = comment
     rating.updated_at = now
     audit.tag(rating, action)
     flush()
-    if case is not None and rating.lowest >= SATISFIED:
-        _close(case, "re_rated", None)
-    elif case is None and rating.lowest <= LOW:
+
+
+def record_callback(item: CallbackItem, scores: dict, comment: str | None, *, today: dt.date,
+                    calendar: WorkCalendar) -> Rating:
+    """The surveyor's result for a milestone of the callback sample: a rating marked as a
+    callback (it counts with the online ones); 2 or less opens a case as online."""
+    project = item.project
+    lock(project)
+    if item.rating_id is not None:
+        raise InvalidState(_l("The result of this callback is already entered."), "target")
+    _check_scores(scores)
+    comment = _text(comment, "comment", COMMENT_LIMIT)
+    now = utcnow()
+    rating = _new_rating(project, item.milestone, link_id=None, source="callback", now=now)
+    _store(rating, scores, comment, now, "rating.callback")
+    item.rating_id = rating.id
+    flush()
+    if rating.lowest <= LOW:
         _new_case(project, "low_rating", today, calendar, rating=rating, text=comment)
     return rating
 
