@@ -62,6 +62,11 @@ def today() -> dt.date:
     return dt.datetime.now(zone).date()
 
 
+def local_date(value: dt.datetime) -> dt.date:
+    """The service's local date of a stored UTC timestamp."""
+    return value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
 def local_day_start(day: dt.date) -> dt.datetime:
     """The first instant of ``day`` in the service's time zone (for filters on timestamps)."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])

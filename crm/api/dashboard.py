@@ -113,6 +113,9 @@ class CityFiguresSchema(Schema):
     as_of = fields.Date(required=True)
     computed_at = fields.DateTime(required=True, allow_none=True,
                                   metadata={"description": "when the oldest park rollup was made"})
+    refreshing = fields.Boolean(required=True, metadata={
+        "description": "the rollups are older than the maximum age: a worker is recomputing "
+                       "them (ask again in a minute)"})
     period_days = fields.Integer(required=True)
     figures = fields.Nested(FiguresSchema, required=True)
     parks = fields.List(fields.Nested(ParkFiguresSchema), required=True)
@@ -175,19 +178,18 @@ class ParkDashboard(MethodView):
 class CityDashboard(MethodView):
     @bp.response(200, CityFiguresSchema)
     def get(self):
-        """Every park's figures and the city's sum (leaders, admins), from rollups at most a
-        few minutes old."""
+        """Every park's figures and the city's sum (leaders, admins), from rollups refreshed
+        every minute; older ones are answered with their ``computed_at`` while a worker
+        recomputes them (``refreshing``)."""
         user = api_user()
         require(Action.CITY_DASHBOARD)
         day = today()
-        city, stale = boards.city(park_condition(user), day)
-        if stale:
-            with transaction():
-                services.refresh(day, work_calendar())
-            city, _stale = boards.city(park_condition(user), day)
+        with transaction():
+            city, refreshing = services.city_figures(park_condition(user), day, work_calendar())
         months = trend_months(day)
         return {
             "as_of": day, "computed_at": city.computed_at, "period_days": city.period_days,
+            "refreshing": refreshing,
             "figures": figures_payload(city.total, months),
             "parks": [{"park_id": p.park_id, "name": p.name, "short_name": p.short_name,
                        "as_of": day, "period_days": city.period_days,

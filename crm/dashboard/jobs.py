@@ -12,4 +12,5 @@ def refresh_rollups() -> dict:
     """Recompute the per-park rollups of the leadership dashboard."""
     parks = services.refresh(today(), work_calendar())
     db.session.commit()
+    services.refresh_done()
     return {"parks": parks}

@@ -73,11 +73,8 @@ def park(park_id: int):
 def city():
     require(Action.CITY_DASHBOARD)
     day, calendar = today(), work_calendar()
-    figures, stale = boards.city(park_condition(current_user), day)
-    if stale:
-        with transaction():
-            services.refresh(day, calendar)
-        figures, _stale = boards.city(park_condition(current_user), day)
+    with transaction():
+        figures, refreshing = services.city_figures(park_condition(current_user), day, calendar)
     sort = request.args.get("sort", "name")
     sort = sort if sort in boards.CITY_SORTS else "name"
     descending = request.args.get("dir", "asc" if sort == "name" else "desc") == "desc"
@@ -93,7 +90,7 @@ def city():
         descending=descending, charts=chart_data, stages=list(Stage), months=months,
         lists=boards.city_lists(lambda column: park_condition(current_user, column), day,
                                   calendar),
-        today=day)
+        today=day, refreshing=refreshing)
 
 
 @bp.post("/city/refresh")

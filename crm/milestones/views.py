@@ -330,6 +330,9 @@ def extend_joint(project_id: int, joint_id: int):
             flash(str(_l("The extension is recorded: the deadline moved.")), "success")
             return redirect(url_for("milestones.joint", project_id=project.id,
                                     _anchor=f"joint-{joint.id}"))
+        joint = queries.project_joint(project.id, joint_id)  # removed meanwhile?
+        if joint is None:
+            abort(404)
     else:
         status = 422
     plan = queries.plan(project.id)

@@ -114,18 +114,21 @@ _scores_check = " AND ".join(f"{d} BETWEEN 1 AND 5" for d in DIMENSIONS)
 class Rating(db.Model):
     """The enterprise's rating of a finished milestone, or of the whole service once the
     project is through its approvals (``milestone_id`` None): 1-5 on each dimension and a
-    comment.  One per target and link, changeable for a while (services.ratings)."""
+    comment.  One per target (whatever link it came through), changeable for a while
+    (services.ratings)."""
 
     __tablename__ = "ratings"
     __table_args__ = (
         CheckConstraint(_scores_check, name="scores_1_to_5"),
         CheckConstraint("source IN ('online', 'callback')", name="source_known"),
-        Index("uq_ratings_link_milestone", "link_id", "milestone_id", unique=True,
-              sqlite_where=text("milestone_id IS NOT NULL"),
-              postgresql_where=text("milestone_id IS NOT NULL")),
-        Index("uq_ratings_link_project", "link_id", unique=True,
-              sqlite_where=text("milestone_id IS NULL"),
-              postgresql_where=text("milestone_id IS NULL")),
+        # The enterprise's own rating: one per approval, one of the whole service, whatever
+        # link it came through (callbacks are the surveyor's, one per sampled item).
+        Index("uq_ratings_online_milestone", "project_id", "milestone_id", unique=True,
+              sqlite_where=text("source = 'online' AND milestone_id IS NOT NULL"),
+              postgresql_where=text("source = 'online' AND milestone_id IS NOT NULL")),
+        Index("uq_ratings_online_service", "project_id", unique=True,
+              sqlite_where=text("source = 'online' AND milestone_id IS NULL"),
+              postgresql_where=text("source = 'online' AND milestone_id IS NULL")),
         Index("ix_ratings_park_submitted", "park_id", "submitted_at"),
     )
 

@@ -128,14 +128,14 @@ class Target(NamedTuple):
     milestone_id: int | None
     name: str | None  # None: the whole service
     completed_on: dt.date | None
-    rating: Rating | None  # this link's rating of it
+    rating: Rating | None  # the enterprise's rating of it
     changeable: bool  # no rating yet, within the days to change it, or a case waits on it
 
 
-def rating_targets(project, link_id: int, now: dt.datetime) -> list[Target]:
-    """What the enterprise may rate through this link, latest first (two queries)."""
+def rating_targets(project, now: dt.datetime) -> list[Target]:
+    """What the enterprise may rate, latest first, with its ratings so far (three queries)."""
     ratings = {r.milestone_id: r for r in db.session.scalars(
-        select(Rating).where(Rating.link_id == link_id))}
+        select(Rating).where(Rating.project_id == project.id, Rating.source == "online"))}
     waiting = set(db.session.scalars(select(SatisfactionCase.rating_id).where(
         SatisfactionCase.project_id == project.id, SatisfactionCase.status != "closed",
         SatisfactionCase.rating_id.is_not(None))))

@@ -289,3 +289,67 @@ def test_requesting_a_service_order_at_once_makes_one(app, world, monkeypatch):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(GeneratedDocument)) == 1
     assert len(sent) == 1  # handed to the queue once
+
+
+def test_entering_a_callback_result_at_once_records_one(app, world):
+    """Two people enter the same callback's result: one rating, the other refused."""
+    from crm.extensions import db
+    from crm.milestones.queries import work_calendar
+    from crm.portal.models import CallbackItem, Rating
+    from crm.portal.services import ratings
+    from crm.projects.models import Project
+
+    with app.app_context():
+        project = db.session.get(Project, world.projects["a1"].id)
+        done = factories.milestone(project, "节能审查", status="done",
+                                   completed_on=dt.date(2026, 8, 20))
+        item = CallbackItem(month="2026-08", milestone_id=done.id, project_id=project.id,
+                            park_id=project.park_id)
+        db.session.add(item)
+        db.session.commit()
+        item_id = item.id
+    scores = dict.fromkeys(("openness", "standards", "convenience", "courtesy", "discipline"), 5)
+
+    def change(i):
+        found = db.session.get(CallbackItem, item_id)
+        found.project, found.milestone  # noqa: B018
+        calendar = work_calendar()
+        return lambda: ratings.record_callback(found, scores, f"回访{i}",
+                                               today=dt.date(2026, 9, 1), calendar=calendar)
+
+    one_winner(race(app, 4, change))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
+
+
+def test_rating_the_same_approval_at_once_keeps_one_rating(app, world):
+    """Two tabs of the enterprise's page send a rating of the same approval together: one
+    rating (the later one changes it), never a duplicate or a 500."""
+    from crm.extensions import db
+    from crm.milestones.queries import work_calendar
+    from crm.portal import services
+    from crm.portal.models import EnterpriseLink, Rating
+    from crm.portal.services import ratings
+    from crm.projects.models import Project
+
+    with app.app_context():
+        project = db.session.get(Project, world.projects["a1"].id)
+        done = factories.milestone(project, "节能审查", status="done",
+                                   completed_on=dt.date(2026, 8, 20))
+        link, _token = services.issue(project, actor_id=None, today=dt.date(2026, 9, 1))
+        db.session.commit()
+        link_id, milestone_id = link.id, done.id
+
+    def change(i):
+        found = db.session.get(EnterpriseLink, link_id)
+        found.project  # noqa: B018
+        calendar = work_calendar()
+        scores = dict.fromkeys(("openness", "standards", "convenience", "courtesy",
+                                "discipline"), 4 + i % 2)
+        return lambda: ratings.rate(found, milestone_id, scores, None,
+                                    today=dt.date(2026, 9, 1), calendar=calendar)
+
+    outcomes = race(app, 4, change)
+    assert outcomes == ["ok"] * 4, outcomes
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Rating)) == 1

@@ -179,8 +179,12 @@ def test_the_enterprise_rates_on_its_page_and_staff_work_the_case(app, client, w
                        data={"version": "1"}).status_code == 422
     assert client.post(f"/projects/{pid}/cases/{case_id}/classify",
                        data={"classification": "simple", "version": "1"}).status_code == 302
+    with app.app_context():
+        from crm.i18n import today
+
+        day = today().isoformat()  # (the case was opened now: not before)
     assert agent.post(f"/projects/{pid}/cases/{case_id}/rectify", data={
-        "rectification": "当天补办", "rectified_on": TODAY.isoformat(),
+        "rectification": "当天补办", "rectified_on": day,
         "version": "2"}).status_code == 302
     stale = client.post(f"/projects/{pid}/cases/{case_id}/close",
                         data={"close_note": "满意", "version": "2"})
@@ -319,3 +323,38 @@ def test_the_api_gives_ratings_cases_and_the_sample_in_scope(app, client, world)
     assert [row["milestone"] for row in sample] == ["建设用地规划许可证"]
     assert get(f"/api/v1/callbacks/{month}", "manager_b").get_json() == []
     assert get("/api/v1/callbacks/2026-1", "leader").status_code == 404
+
+
+def test_a_new_link_does_not_make_approvals_rateable_again(db_session, world):
+    """The rating belongs to the project and the approval, not to the link it came through:
+    after a new link the enterprise changes its rating (and closes its case) instead of adding
+    a second one; a revoked link rates nothing; a complaint sent twice is one case."""
+    from crm.db import utcnow
+    from crm.milestones.queries import work_calendar
+    from crm.portal import services
+    from crm.portal.models import Rating, SatisfactionCase
+    from crm.portal.services import ratings
+
+    project, old_link, _token = _link(db_session, world)
+    done = _done(project)
+    now = utcnow()
+    _rate(old_link, done.id, {**GOOD, "convenience": 1}, now=now)
+    new_link, _new_token = services.issue(project, actor_id=None, today=TODAY)
+    with pytest.raises(DomainError):
+        _rate(old_link, done.id, GOOD, now=now)  # revoked meanwhile
+    _rate(new_link, done.id, GOOD, now=now + dt.timedelta(days=20))  # the case keeps it open
+    rating = db_session.scalars(select(Rating)).one()
+    assert rating.convenience == 5
+    assert db_session.scalars(select(SatisfactionCase.closed_how)).one() == "re_rated"
+    with pytest.raises(DomainError):
+        _rate(new_link, done.id, GOOD, now=now + dt.timedelta(days=21))  # no case, > 7 days
+    calendar = work_calendar()
+    first = ratings.complain(new_link, text="窗口排队两小时", contact_name="张经理",
+                             contact_phone="13800000000", today=TODAY, calendar=calendar)
+    again = ratings.complain(new_link, text="窗口排队两小时", contact_name="张经理",
+                             contact_phone="13800000000", today=TODAY, calendar=calendar)
+    assert first.id == again.id
+    ratings.classify(first, "simple", today=TODAY, calendar=calendar)
+    with pytest.raises(DomainError) as refused:
+        ratings.rectify(first, rectification="x", rectified_on=dt.date(2001, 1, 1), today=TODAY)
+    assert refused.value.field == "rectified_on"

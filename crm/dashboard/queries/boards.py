@@ -110,7 +110,7 @@ def park_dashboard(park_id: int, filters: Filters, today: dt.date,
     staff = busiest(today, park_id=park_id, limit=rows)
     bottlenecks = lists.bottlenecks(in_park, today=today, calendar=calendar, limit=rows,
                                     slice_=slice_)
-    satisfaction = lists.satisfaction_by_staff(park_id, period_since(today, filters.period),
+    satisfaction = lists.satisfaction_by_staff(slice_, period_since(today, filters.period),
                                                limit=rows)
     return ParkDashboard(figures, overdue, due_soon, blockers, staff, activity,
                          trend_months(today), bottlenecks, satisfaction)
@@ -169,12 +169,16 @@ def max_age() -> dt.timedelta:
     return dt.timedelta(seconds=current_app.config["ROLLUP_MAX_AGE_SECONDS"])
 
 
-def _stale(rollups, park_count: int, today: dt.date) -> bool:
+def _staleness(rollups, park_count: int, today: dt.date) -> str:
+    """"missing" (a visible park has none yet), "old" (older than the maximum age or computed
+    for another day) or "fresh"."""
     if len(rollups) < park_count:
-        return True
+        return "missing"
     oldest = min((r.computed_at for r in rollups), default=None)
-    return (oldest is None or utcnow() - oldest > max_age()
-            or any(r.as_of != today for r in rollups))
+    if oldest is not None and (utcnow() - oldest > max_age()
+                               or any(r.as_of != today for r in rollups)):
+        return "old"
+    return "fresh"
 
 
 def _read(park_condition) -> list:
@@ -186,10 +190,10 @@ def _read(park_condition) -> list:
         .where(park_condition).order_by(Park.id)).all())
 
 
-def city(park_condition, today: dt.date) -> tuple[CityFigures, bool]:
-    """The visible parks' rollups and their sum, and whether they are stale (missing, too old
-    or computed for another day: the caller refreshes them, crm/dashboard/services.py, and
-    reads again).  Two queries."""
+def city(park_condition, today: dt.date) -> tuple[CityFigures, str]:
+    """The visible parks' rollups and their sum, and how stale they are (``_staleness``: the
+    caller refreshes missing ones at once and has old ones refreshed in the background,
+    crm/dashboard/services.py).  Two queries."""
     park_count = db.session.scalar(select(func.count()).select_from(Park).where(park_condition))
     rollups = _read(park_condition)
     parks = [ParkRow(r.id, r.name, r.short_name, ParkFigures.from_dict(r.figures))
@@ -199,7 +203,7 @@ def city(park_condition, today: dt.date) -> tuple[CityFigures, bool]:
         total.add(row.figures)
     computed_at = min((r.computed_at for r in rollups), default=None)
     return (CityFigures(parks, total, computed_at, DEFAULT_PERIOD),
-            _stale(rollups, park_count, today))
+            _staleness(rollups, park_count, today))
 
 
 # -- the home pages ----------------------------------------------------------------------------

@@ -191,15 +191,17 @@ class StaffSatisfaction(NamedTuple):
     satisfied_pct: float  # scores of 4 or 5 ÷ all scores, over the five dimensions
 
 
-def satisfaction_by_staff(park_id: int, since: dt.datetime, *, limit: int) -> list[StaffSatisfaction]:
-    """Who served the enterprises that rated the park's service since ``since``, most rated
-    first (the same rule as ``ParkFigures.satisfaction_pct``)."""
+def satisfaction_by_staff(slice_: Slice, since: dt.datetime, *,
+                          limit: int) -> list[StaffSatisfaction]:
+    """Who served the enterprises that rated the slice's service since ``since``, most rated
+    first (the same rule and rows as ``ParkFigures.satisfaction_pct``)."""
     satisfied = sum(case((getattr(Rating, d) >= SATISFIED, 1), else_=0) for d in DIMENSIONS)
-    rows = db.session.execute(
+    rows = db.session.execute(slice_.rows(
         select(Staff.id, Staff.name, func.count(Rating.id), func.sum(satisfied))
         .join(Rating, Rating.staff_id == Staff.id)
-        .where(Rating.park_id == park_id, Rating.submitted_at >= since)
+        .where(Rating.submitted_at >= since)
         .group_by(Staff.id, Staff.name)
-        .order_by(func.count(Rating.id).desc(), Staff.name).limit(limit))
+        .order_by(func.count(Rating.id).desc(), Staff.name).limit(limit),
+        Rating.park_id, Rating.project_id))
     return [StaffSatisfaction(sid, name, count, 100.0 * int(ok) / (count * len(DIMENSIONS)))
             for sid, name, count, ok in rows]

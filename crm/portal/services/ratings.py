@@ -24,6 +24,7 @@ from crm.audit import services as audit
 from crm.db import utcnow
 from crm.errors import DomainError, InvalidState
 from crm.extensions import db
+from crm.i18n import local_date
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import Milestone, MilestoneStatus
 from crm.portal.models import (
@@ -63,6 +64,14 @@ def _text(value: str | None, field: str, limit: int, required=None) -> str | Non
     return value
 
 
+def _still_open(link: EnterpriseLink, today: dt.date) -> None:
+    """The link was revoked since the page checked it: refuse (under the project's lock, which
+    a rotation takes too)."""
+    db.session.refresh(link)
+    if not link.opens_on(today):
+        raise DomainError(_l("This link no longer opens: ask the park for the new one."))
+
+
 def _target(project, milestone_id: int | None) -> Milestone | None:
     """The milestone rated (None: the whole service); refused while it is not finished."""
     if milestone_id is None:
@@ -88,13 +97,12 @@ def rate(link: EnterpriseLink, milestone_id: int | None, scores: dict, comment: 
     """Record (or change) the enterprise's rating of a finished milestone or of the service."""
     now = now or utcnow()
     project = link.project
-    lock(project)  # one rating per target and link, whatever two tabs send at once
+    lock(project)  # one rating per target, whatever two tabs send at once
+    _still_open(link, today)
     milestone = _target(project, milestone_id)
     _check_scores(scores)
     comment = _text(comment, "comment", COMMENT_LIMIT)
-    rating = db.session.scalar(select(Rating).where(
-        Rating.link_id == link.id,
-        Rating.milestone_id == milestone_id if milestone_id else Rating.milestone_id.is_(None)))
+    rating = db.session.scalar(online_rating(project.id, milestone_id))
     case = _open_case(rating.id) if rating is not None else None
     if rating is not None and case is None and now - rating.submitted_at > dt.timedelta(CHANGE_DAYS):
         raise DomainError(_l("A rating can be changed within %(n)d days of giving it.",
@@ -109,6 +117,14 @@ def rate(link: EnterpriseLink, milestone_id: int | None, scores: dict, comment: 
     elif case is None and rating.lowest <= LOW:
         _new_case(project, "low_rating", today, calendar, rating=rating, text=comment)
     return rating
+
+
+def online_rating(project_id: int, milestone_id: int | None):
+    """The enterprise's own rating of a target (whatever link it came through: a new link
+    does not make the approvals rateable again)."""
+    return select(Rating).where(
+        Rating.project_id == project_id, Rating.source == "online",
+        Rating.milestone_id == milestone_id if milestone_id else Rating.milestone_id.is_(None))
 
 
 def _check_scores(scores: dict) -> None:
@@ -143,6 +159,7 @@ def record_callback(item: CallbackItem, scores: dict, comment: str | None, *, to
     callback (it counts with the online ones); 2 or less opens a case as online."""
     project = item.project
     lock(project)
+    lock(item)  # re-read: a result entered meanwhile is seen
     if item.rating_id is not None:
         raise InvalidState(_l("The result of this callback is already entered."), "target")
     _check_scores(scores)
@@ -165,6 +182,13 @@ def complain(link: EnterpriseLink, *, text: str | None, contact_name: str | None
     name = _text(contact_name, "contact_name", 50, _l("Enter your name."))
     phone = _text(contact_phone, "contact_phone", 20, _l("Enter a phone number."))
     lock(link.project)
+    _still_open(link, today)
+    twin = db.session.scalar(select(SatisfactionCase).where(
+        SatisfactionCase.project_id == link.project_id, SatisfactionCase.kind == "complaint",
+        SatisfactionCase.status != "closed", SatisfactionCase.text == text,
+        SatisfactionCase.opened_at > utcnow() - dt.timedelta(minutes=10)))
+    if twin is not None:
+        return twin  # the same complaint sent twice (a double click): one case
     return _new_case(link.project, "complaint", today, calendar, text=text, contact_name=name,
                      contact_phone=phone)
 
@@ -205,11 +229,15 @@ def classify(case: SatisfactionCase, classification: str | None, *, today: dt.da
     return case
 
 
-def _done_on(value: dt.date | None, today: dt.date) -> dt.date:
+def _done_on(case: SatisfactionCase, value: dt.date | None, today: dt.date) -> dt.date:
     if value is None:
         raise DomainError(_l("Enter the date."), "rectified_on")
     if value > today:
         raise DomainError(_l("The date cannot be in the future."), "rectified_on")
+    opened = min(local_date(case.opened_at), today)
+    if value < opened:
+        raise DomainError(_l("The date cannot be before the case was opened (%(date)s).",
+                             date=opened.isoformat()), "rectified_on")
     return value
 
 
@@ -222,7 +250,7 @@ def rectify(case: SatisfactionCase, *, rectification: str | None, rectified_on: 
                            "status")
     case.rectification = _text(rectification, "rectification", 2000,
                                _l("Describe what was done."))
-    case.rectified_on = _done_on(rectified_on, today)
+    case.rectified_on = _done_on(case, rectified_on, today)
     case.status = "rectified"
     audit.tag(case, "case.rectify")
     flush()
@@ -240,7 +268,7 @@ def accept(case: SatisfactionCase, *, panel_members: str | None, findings: str |
                                _l("Name the panel's members."))
     case.rectification = _text(findings, "rectification", 2000,
                                _l("Record the panel's findings."))
-    case.rectified_on = _done_on(accepted_on, today)
+    case.rectified_on = _done_on(case, accepted_on, today)
     case.status = "rectified"
     audit.tag(case, "case.accept")
     flush()

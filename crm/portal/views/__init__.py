@@ -110,7 +110,7 @@ def rate(token: str):
     link = _open(token, view=False)
     with force_locale(PORTAL_LOCALE):
         form = RatingForm()
-        form.set_targets(queries.rating_targets(link.project, link.id, utcnow()))
+        form.set_targets(queries.rating_targets(link.project, utcnow()))
         if form.validate_on_submit():
             try:
                 with transaction():
@@ -149,7 +149,7 @@ def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200, 
     project = link.project
     day = today()
     with force_locale(PORTAL_LOCALE):
-        targets = queries.rating_targets(project, link.id, utcnow())
+        targets = queries.rating_targets(project, utcnow())
         if rating_form is None:
             rating_form = RatingForm(formdata=None)
             rating_form.set_targets(targets)
@@ -252,8 +252,8 @@ CASE_STEPS = {"classify": (ClassifyForm, Action.CASE_MANAGE),
               "close": (CloseForm, Action.CASE_MANAGE)}
 CASE_DONE = {
     "classify": _l("The case is classified."),
-    "rectify": _l("The rectification is recorded; the enterprise is asked to rate again."),
-    "accept": _l("The panel's acceptance is recorded; the enterprise is asked to rate again."),
+    "rectify": _l("The rectification is recorded."),
+    "accept": _l("The panel's acceptance is recorded."),
     "close": _l("The case is closed."),
 }
 
