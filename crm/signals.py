@@ -38,5 +38,9 @@ assignments_changed = _events.signal("assignments-changed")
 #: projects.  kwargs: staff, open_assignments (count)
 staff_unavailable = _events.signal("staff-unavailable")
 
+# portal ------------------------------------------------------------------------------------
+#: A bad-review case was opened (a low rating or a complaint).  kwargs: case
+case_opened = _events.signal("case-opened")
+
 ALL = (project_registered, stage_changed, project_approved, blocker_opened, milestone_finished,
-       milestones_due, assignments_changed, staff_unavailable)
+       milestones_due, assignments_changed, staff_unavailable, case_opened)

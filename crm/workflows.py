@@ -10,6 +10,7 @@ undoes the change).  ``connect()`` is called by ``create_app``.
   assignments changed   -> the people concerned are notified
   milestones due        -> owners and park managers are notified (the SLA sweep)
   staff unavailable     -> the park managers are told to hand the projects over
+  case opened           -> the case's assignee and the park managers are notified
 
 Hooks without a reaction yet (for the features to come): ``project_approved``,
 ``blocker_opened``.
@@ -59,6 +60,10 @@ def on_staff_unavailable(sender, *, staff, open_assignments, actor_id=None, **_)
     return notifications.announce_unavailable(staff, open_assignments, actor_id=actor_id)
 
 
+def on_case_opened(sender, *, case, **_):
+    return notifications.announce_case(case)
+
+
 RECEIVERS = (
     (signals.project_registered, on_project_registered),
     (signals.stage_changed, on_stage_changed),
@@ -66,6 +71,7 @@ RECEIVERS = (
     (signals.assignments_changed, on_assignments_changed),
     (signals.milestones_due, on_milestones_due),
     (signals.staff_unavailable, on_staff_unavailable),
+    (signals.case_opened, on_case_opened),
 )
 
 

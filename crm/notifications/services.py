@@ -26,6 +26,7 @@ MESSAGES = {
     "milestone_overdue": _l("%(milestone)s of %(project)s is overdue (due %(due)s)."),
     "staff_unavailable": _l("%(name)s is no longer available and still serves %(count)s "
                             "projects: hand them over."),
+    "case_opened": _l("A bad review of %(project)s to put right: classify it by %(due)s."),
 }
 DEADLINE_KINDS = {"due_soon": "milestone_due_soon", "overdue": "milestone_overdue"}
 
@@ -126,3 +127,14 @@ def announce_unavailable(staff, open_assignments: int, *, actor_id: int | None =
     return notify(recipients, "staff_unavailable",
                   {"name": staff.name, "count": open_assignments},
                   link=f"/parks/{staff.parks[0].id}/staff/{staff.id}/handover" if staff.parks else None)
+
+
+def announce_case(case) -> int:
+    """A bad review: the case's assignee and the park's managers are told (in-app)."""
+    recipients = list(park_managers([case.park_id]).get(case.park_id, []))
+    if case.assignee_staff_id is not None:
+        recipients += db.session.scalars(select(User.id).where(
+            User.staff_id == case.assignee_staff_id, User.active.is_(True))).all()
+    return notify(recipients, "case_opened",
+                  {"project": case.project.name, "due": case.due_on.isoformat()},
+                  link=f"/projects/{case.project_id}/cases/{case.id}", project_id=case.project_id)

@@ -358,3 +358,15 @@ def test_a_new_link_does_not_make_approvals_rateable_again(db_session, world):
     with pytest.raises(DomainError) as refused:
         ratings.rectify(first, rectification="x", rectified_on=dt.date(2001, 1, 1), today=TODAY)
     assert refused.value.field == "rectified_on"
+
+
+def test_a_new_case_is_announced_to_its_assignee_and_the_park_managers(db_session, world):
+    from crm.notifications.models import Notification
+
+    project, link, _token = _link(db_session, world)
+    _rate(link, _done(project).id, {**GOOD, "courtesy": 2})
+    sent = db_session.scalars(select(Notification).where(Notification.kind == "case_opened")).all()
+    assert {n.user_id for n in sent} == {world.users["consultant_a"].id,
+                                         world.users["manager_a"].id}  # not park B's manager
+    assert sent[0].link.startswith(f"/projects/{project.id}/cases/")
+    assert sent[0].params["project"] == project.name

@@ -19,6 +19,7 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from crm import signals
 from crm.agents.queries import CONSULTANT, LEAD_AGENT, holder
 from crm.audit import services as audit
 from crm.db import utcnow
@@ -202,6 +203,7 @@ def _new_case(project, kind: str, today: dt.date, calendar: WorkCalendar,
     db.session.add(case)
     audit.tag(case, "case.open")
     flush()
+    signals.case_opened.send(case=case)
     return case
 
 
