@@ -101,7 +101,7 @@ class Cases(MethodView):
         return [{"id": c.id, "kind": c.kind, "status": c.status,
                  "classification": c.classification, "rating_id": c.rating_id,
                  "assignee_staff_id": c.assignee_staff_id, "due_on": c.due_on,
-                 "late": c.status in ("open", "classified") and c.due_on < day,
+                 "late": c.late_on(day),
                  "opened_at": c.opened_at, "rectified_on": c.rectified_on,
                  "closed_at": c.closed_at, "closed_how": c.closed_how} for c in cases]
 

@@ -164,6 +164,9 @@ class Rating(db.Model):
         return min(self.scores().values())
 
 
+STEP_STATUSES = ("open", "classified")  # a case waiting on the staff's next step
+
+
 class SatisfactionCase(db.Model):
     """A bad review (差评) to rectify: a rating of 2 or less in a dimension, or a complaint
     from the enterprise's page.  The park manager classifies it (simple: the assignee
@@ -209,6 +212,11 @@ class SatisfactionCase(db.Model):
 
     project: Mapped["Project"] = relationship()  # noqa: F821
     rating: Mapped[Rating | None] = relationship()
+
+    def late_on(self, today: dt.date) -> bool:
+        """Past its due day with its step not done (``queries.case_late_condition`` in SQL)."""
+        return self.status in STEP_STATUSES and self.due_on < today
+
     assignee: Mapped["Staff | None"] = relationship()  # noqa: F821
 
 

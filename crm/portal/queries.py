@@ -17,7 +17,8 @@ from crm.documents.models import GeneratedDocument
 from crm.extensions import db
 from crm.milestones.models import Milestone, MilestonePause, MilestoneStatus
 from crm.portal.models import (
-    DIMENSIONS, SATISFIED, CallbackItem, EnterpriseLink, EnterpriseView, OrderConfirmation,
+    DIMENSIONS, SATISFIED, STEP_STATUSES, CallbackItem, EnterpriseLink, EnterpriseView,
+    OrderConfirmation,
     Rating, SatisfactionCase,
 )
 from crm.portal.services import active_link, ready_orders, secret
@@ -162,7 +163,7 @@ def satisfaction_columns():
 def case_late_condition(today: dt.date):
     """SQL condition on SatisfactionCase: past its due day with its step not done (a new case
     not classified, a classified one not rectified or accepted)."""
-    return SatisfactionCase.status.in_(("open", "classified")) & (SatisfactionCase.due_on < today)
+    return SatisfactionCase.status.in_(STEP_STATUSES) & (SatisfactionCase.due_on < today)
 
 
 def project_feedback(project_id: int) -> tuple[list[Rating], list[SatisfactionCase]]:
