@@ -82,6 +82,59 @@ def calendar_import_command(path, year):
                f"{result.recompute.open} open deadlines changed.")
 
 
+@crm_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", "username", required=True,
+              help="Who imports (an admin, or a park manager: their parks only).")
+@click.option("--kind", type=click.Choice(["projects", "progress", "roster"]), default="projects",
+              show_default=True)
+@click.option("--mode", type=click.Choice(["create", "upsert", "update"]), default="upsert",
+              show_default=True, help="create only / create and update / update only")
+@click.option("--park", "park_name", help="The park of rows that name none (a roster's park).")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+def import_command(path, username, kind, mode, park_name, dry_run):
+    """Import a ledger or a roster (.xlsx or .csv) as one batch, here and now (no worker):
+    the same checks and services as the import page; the batch shows on that page."""
+    from pathlib import Path
+
+    from crm.audit import services as audit
+    from crm.auth.permissions import Action, can
+    from crm.auth.scope import visible_park_ids, visible_parks
+    from crm.auth.services import find_by_username
+    from crm.imports.services import batches
+
+    user = find_by_username(username)
+    if user is None or not can(user, Action.IMPORT):
+        raise click.ClickException(f"{username!r} is not a user who may import")
+    parks = visible_parks(user)
+    park = next((p for p in parks if p.name == park_name), None) if park_name else None
+    if park_name and park is None:
+        raise click.ClickException(f"{park_name!r} is not one of {username}'s parks")
+    audit.set_actor(db.session, user.id)
+    try:
+        batch = batches.create_batch(kind=kind, mode=mode, park=park, filename=Path(path).name,
+                                     data=Path(path).read_bytes(), actor_id=user.id)
+        batches.request_check(batch)
+        outcome = batches.run(batch, write=False, park_ids=visible_park_ids(user))
+        batches.finish(batch, outcome, write=False)
+        if not dry_run:
+            batches.request_commit(batch)
+            outcome = batches.run(batch, write=True, park_ids=visible_park_ids(user))
+            batches.finish(batch, outcome, write=True)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException("nothing imported:\n" + "\n".join(str(e) for e in exc.messages)) from exc
+    db.session.commit()
+    counts = outcome.counts
+    click.echo(f"batch {batch.id} {'checked' if dry_run else 'imported'}: {counts['new']} new, "
+               f"{counts['update']} updated, {counts['unchanged']} unchanged, "
+               f"{counts['error']} with errors")
+    for error in outcome.errors[:50]:
+        click.echo(f"  {error['sheet']} row {error['row']} {error['column']}: {error['message']}")
+    if len(outcome.errors) > 50:
+        click.echo(f"  ... {len(outcome.errors) - 50} more (download them from the batch's page)")
+
+
 @crm_cli.command("create-user")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Display name")

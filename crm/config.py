@@ -51,6 +51,8 @@ PROXY_COUNT = 0
 
 # Request bodies larger than this are refused with 413.
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+# A spreadsheet uploaded to the import (a whole city's ledger fits easily).
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
 # UI language: Simplified Chinese by default, English available.
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

@@ -162,6 +162,20 @@ LABELS: dict[str, dict[str, object]] = {
         "national": _l("National"),
         "provincial": _l("Provincial"),
     },
+    "import_status": {
+        "uploaded": _l("Columns to check"),
+        "checking": _l("Checking"),
+        "checked": _l("Checked, not imported yet"),
+        "committing": _l("Importing"),
+        "committed": _l("Imported"),
+        "failed": _l("Stopped on an error"),
+        "reverted": _l("Reverted"),
+    },
+    "import_sheet": {
+        "projects": _l("Projects"),
+        "progress": _l("Approval progress"),
+        "roster": _l("Staff roster"),
+    },
     "industry": {
         "high_end_equipment": _l("High-end equipment"),
         "new_energy": _l("New energy"),

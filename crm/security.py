@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
@@ -126,8 +126,21 @@ def json_problem(request) -> str | None:
     return None
 
 
+def upload_limit() -> int | None:
+    """The body limit of an endpoint that takes a large file (registered in
+    ``app.extensions["upload_limits"]`` as endpoint -> config key), else None."""
+    key = current_app.extensions.get("upload_limits", {}).get(request.endpoint)
+    return current_app.config[key] if key else None
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.before_request
+    def _upload_limit():
+        limit = upload_limit()
+        if limit:
+            request.max_content_length = limit
 
     @app.before_request
     def _refuse_nul_bytes():

@@ -17,6 +17,7 @@ from crm.errors import DomainError, domain_error_response, error_response, from_
 
 def register_blueprints(app: Flask) -> None:
     from crm.agents.views import bp as agents_bp
+    from crm.imports.views import bp as imports_bp
     from crm.agents.views.team import team_context
     from crm.auth.views import bp as auth_bp
     from crm.dashboard.views import bp as dashboard_bp
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(imports_bp)
     # The project page shows its own header and log, then these sections of other packages.
     app.extensions["project_panels"] = [
         Panel("team", 10, "agents/_team_panel.html", team_context),
@@ -76,6 +78,8 @@ def nav_items() -> list[NavItem]:
         items.append(NavItem(_("Reports"), url_for("documents.summaries"), "/documents/summaries"))
     if can(current_user, Action.CALLBACKS):
         items.append(NavItem(_("Callbacks"), url_for("portal.callbacks"), "/callbacks"))
+    if can(current_user, Action.IMPORT):
+        items.append(NavItem(_("Import"), url_for("imports.index"), "/imports"))
     if can(current_user, Action.ADMIN):
         items.append(NavItem(_("Back office"), "/admin/", "/admin"))
     return items

@@ -10,6 +10,7 @@ from crm.audit.services import ACTOR_KEY
 from crm.auth.services import find_active_token
 from crm.errors import error_response
 from crm.extensions import db
+from crm.security import upload_limit
 from crm.transaction import transaction
 
 API_PREFIX = "/api/v1"
@@ -46,7 +47,7 @@ def authenticate():
         return None
     if request.path in PUBLIC_PATHS:
         return None
-    limit = current_app.config["API_MAX_BODY_BYTES"]
+    limit = upload_limit() or current_app.config["API_MAX_BODY_BYTES"]
     if request.content_length and request.content_length > limit:
         return error_response(413, f"The request body is larger than {limit} bytes.")
     with transaction():  # last_used_at, when it changed

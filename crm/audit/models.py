@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import UTCDateTime, utcnow
@@ -30,5 +30,9 @@ class AuditEvent(db.Model):
     # {"field": [old, new]}; secrets are never recorded.
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)
+    # The spreadsheet import whose commit (or revert) made this change, if any.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # True when the event inserted the row (whatever its action is called); None otherwise.
+    created_row: Mapped[bool | None] = mapped_column(Boolean)
 
     user: Mapped["User | None"] = relationship()  # noqa: F821

@@ -23,6 +23,7 @@ _SECRET = {"password_hash", "session_token", "token_hash"}
 
 _TAGS_KEY = "audit_tags"
 ACTOR_KEY = "audit_actor_id"
+BATCH_KEY = "audit_import_batch_id"
 
 
 def tag(obj, action: str, note: str | None = None) -> None:
@@ -44,6 +45,7 @@ def record(session: Session, action: str, entity, note: str | None = None, chang
             action=action,
             changes=changes or {},
             note=note,
+            import_batch_id=session.info.get(BATCH_KEY),
         )
     )
 
@@ -51,6 +53,15 @@ def record(session: Session, action: str, entity, note: str | None = None, chang
 def set_actor(session: Session, user_id: int | None) -> None:
     """Who acts in this session when there is no logged-in user (CLI, jobs)."""
     session.info[ACTOR_KEY] = user_id
+
+
+def set_import_batch(session: Session, batch_id: int | None) -> None:
+    """Tag every change recorded in this session with an import batch (None: stop tagging);
+    the batch's revert finds what it wrote by this tag."""
+    if batch_id is None:
+        session.info.pop(BATCH_KEY, None)
+    else:
+        session.info[BATCH_KEY] = batch_id
 
 
 def _actor_id(session: Session) -> int | None:
@@ -152,6 +163,7 @@ def _after_flush(session, flush_context):
     if not rows:
         return
     now = dt.datetime.now(dt.timezone.utc)
+    batch_id = session.info.get(BATCH_KEY)
     values = []
     for row in rows:
         obj = row["obj"]
@@ -169,6 +181,8 @@ def _after_flush(session, flush_context):
                 "action": row["action"],
                 "changes": row["changes"],
                 "note": row["note"],
+                "import_batch_id": batch_id,
+                "created_row": True if row["kind"] == "create" else None,
             }
         )
     session.connection().execute(insert(AuditEvent), values)

@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     SUMMARY_REQUEST = "summary.request"  # leadership summaries (city or park): request, download
     PARK_DASHBOARD = "dashboard.park"  # a park's figures and lists (all its projects)
     CITY_DASHBOARD = "dashboard.city"  # every park side by side
+    IMPORT = "import"  # bring a ledger or a roster in from a spreadsheet, revert it
     ADMIN = "admin"
 
 
@@ -63,6 +64,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.SUMMARY_REQUEST: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.PARK_DASHBOARD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.CITY_DASHBOARD: {Role.ADMIN, Role.LEADER},
+    Action.IMPORT: {Role.ADMIN, Role.PARK_MANAGER},
     Action.ADMIN: {Role.ADMIN},
 }
 

@@ -8,12 +8,13 @@ import decimal
 import re
 
 from flask import request
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateField, DecimalField, HiddenField, SelectChoice, SelectField,
     StringField, TextAreaField,
 )
+from wtforms.i18n import get_translations as wtforms_translations
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from crm import labels
@@ -201,6 +202,28 @@ def project_form(*, parks=(), project=None, may_set_status=True, current=False,
         del form.stage
         if not may_set_status:
             del form.status
+    return form
+
+
+class _JobTranslations:
+    """WTForms' own messages ("Not a valid choice.") in the service's language outside a
+    request too (Flask-WTF translates them only inside one): imports run in a worker."""
+
+    def get_translations(self, form):
+        locale = get_locale()
+        return wtforms_translations([str(locale), locale.language] if locale else None)
+
+
+def job_meta() -> dict:
+    return {"csrf": False, "get_translations": _JobTranslations().get_translations}
+
+
+def ledger_form(formdata, parks) -> ProjectForm:
+    """The form one row of an imported ledger is checked with: the create form's fields and
+    the status, no CSRF (the rows come from a file the user uploaded through a checked form)."""
+    form = ProjectForm(formdata=formdata, meta=job_meta())
+    form.park.choices = [SelectChoice(p.id, p.name) for p in parks]
+    del form.version
     return form
 
 

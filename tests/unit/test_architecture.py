@@ -35,7 +35,7 @@ PURE = {"crm.milestones.calendar", "crm.milestones.sla", "crm.milestones.graph",
         "crm.projects.codes", "crm.portal.sampling"}
 # The domain packages, in the order they may depend on each other.
 ORDER = ("audit", "parks", "auth", "projects", "milestones", "agents", "portal", "dashboard",
-         "documents", "notifications")
+         "documents", "imports", "notifications")
 WORKFLOWS = "crm.workflows"
 TOP_MODULES = {"crm", "crm.app", "crm.web", "crm.admin", "crm.cli", "crm.worker"}
 TOP_PACKAGES = {"api", "demo", "main"}
@@ -205,6 +205,7 @@ def test_only_the_unit_of_work_the_cli_and_the_jobs_commit():
         str(path.relative_to(ROOT)) for path in CRM.rglob("*.py")
         if "session.commit()" in path.read_text(encoding="utf-8"))
     assert committers == ["crm/cli.py", "crm/dashboard/jobs.py", "crm/documents/jobs.py",
+                          "crm/imports/jobs.py",
                           "crm/milestones/jobs.py", "crm/portal/jobs.py", "crm/transaction.py"]
 
 
