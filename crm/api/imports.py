@@ -65,10 +65,10 @@ def _send(batch) -> None:
 
 
 def _batch(batch_id: int):
-    require(Action.IMPORT)
     batch = queries.get_batch_or_none(api_user(), batch_id)
     if batch is None:
         abort(404, "No import batch with this id.")
+    require(Action.IMPORT)
     return batch
 
 

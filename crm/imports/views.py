@@ -43,10 +43,10 @@ def send_job(batch) -> None:
 
 
 def _batch(batch_id: int):
-    require(Action.IMPORT)
     batch = queries.get_batch_or_none(current_user, batch_id)
     if batch is None:
-        abort(404)
+        abort(404)  # another park's batch does not exist for this user
+    require(Action.IMPORT)
     return batch
 
 

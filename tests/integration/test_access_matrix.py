@@ -222,6 +222,17 @@ MATRIX: list[Entry] = [
     E("GET", "/callbacks/<month>.xlsx", CALLBACKS, params={"month": "=2026-08"}),
     E("GET", "/callbacks/items/<int:item_id>", MANAGE, params={"item_id": "callback"}),
     E("POST", "/callbacks/items/<int:item_id>", MANAGE, params={"item_id": "callback"}),
+    E("GET", "/imports", MANAGE),  # import
+    E("POST", "/imports", MANAGE),
+    E("GET", "/imports/templates/<kind>.xlsx", MANAGE, params={"kind": "=projects"}),
+    *[E(method, rule, MANAGE, params={"batch_id": "batch"}) for method, rule in (
+        ("GET", "/imports/<int:batch_id>"), ("GET", "/imports/<int:batch_id>/status"),
+        ("GET", "/imports/<int:batch_id>/failed.xlsx"), ("POST", "/imports/<int:batch_id>/check"),
+        ("POST", "/imports/<int:batch_id>/commit"), ("POST", "/imports/<int:batch_id>/revert"),
+        ("GET", "/api/v1/imports/<int:batch_id>"),
+        ("POST", "/api/v1/imports/<int:batch_id>/commit"),
+        ("POST", "/api/v1/imports/<int:batch_id>/revert"))],
+    E("POST", "/api/v1/imports", MANAGE),
     E("GET", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),  # enterprise_link
     E("POST", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),
     E("POST", "/projects/<int:project_id>/enterprise-link/revoke", WRITERS, params=P),
@@ -544,6 +555,25 @@ def _build_extras(w):
                                          project_id=w.projects[k].id,
                                          park_id=w.projects[k].park_id)
         db.session.add(callback_items[k])
+    from openpyxl import Workbook
+
+    from crm.imports.models import ImportBatch
+
+    book = Workbook()
+    book.active.append(["项目名称"])
+    book.active.append(["矩阵导入"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    batches = {}
+    for k, manager in (("a", "manager_a"), ("b", "manager_b")):
+        batches[k] = ImportBatch(
+            kind="projects", mode="upsert", park_id=getattr(w, f"park_{k}").id,
+            filename="matrix.xlsx", content=buffer.getvalue(), headers={"projects": ["项目名称"]},
+            mapping={"projects": {"name": "项目名称"}}, status="checked", rows_total=1,
+            counts={"new": 0, "update": 0, "unchanged": 0, "error": 1},
+            errors=[{"sheet": "Sheet", "row": 2, "column": "项目名称", "message": "矩阵错误"}],
+            created_by_id=w.users[manager].id)
+        db.session.add(batches[k])
     joints = {}
     for k in ("a1", "a2", "b1"):
         joints[k] = JointHandling(project_id=w.projects[k].id, name=f"矩阵联审{k}")
@@ -599,6 +629,7 @@ def _build_extras(w):
         "dependency": {k2: dependencies[k].id for k2, k in
                        (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "callback": {"own": callback_items["a1"].id, "other_park": callback_items["b1"].id},
+        "batch": {"own": batches["a"].id, "other_park": batches["b"].id},
         "case": {k2: cases[k].id for k2, k in
                  (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "joint": {k2: joints[k].id for k2, k in

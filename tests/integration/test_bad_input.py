@@ -248,6 +248,34 @@ class Scene:
         with self.app.app_context():
             return str(db.session.get(SatisfactionCase, case_id).version)
 
+    def import_batch(self) -> int:
+        """An uploaded ledger of park A (one project row), by manager_a."""
+        import io
+
+        from openpyxl import Workbook
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.imports.models import ImportBatch
+
+        def make():
+            book = Workbook()
+            book.active.append(["项目名称", "投资主体", "总投资（万元）"])
+            book.active.append(["导入测试项目", "测试投资有限公司", 20000])
+            buffer = io.BytesIO()
+            book.save(buffer)
+            batch = ImportBatch(kind="projects", mode="upsert", park_id=self.ids["park_a"],
+                                filename="ledger.xlsx", content=buffer.getvalue(),
+                                headers={"projects": ["项目名称", "投资主体", "总投资（万元）"]},
+                                mapping={"projects": {"name": "项目名称"}}, rows_total=1,
+                                created_by_id=self.ids["user_manager_a"])
+            db.session.add(batch)
+            db.session.flush()
+            return batch
+
+        return self._first_or_new(select(ImportBatch.id).where(
+            ImportBatch.park_id == self.ids["park_a"]).order_by(ImportBatch.id), make)
+
     def callback_item(self) -> int:
         """An item of a1 in a callback sample, its result not entered yet."""
         from sqlalchemy import select
@@ -712,6 +740,20 @@ FORM_CASES = [
     FormCase("summary", "documents.request_summary", "manager_a", lambda s: "/documents/summaries",
              _forms("crm.documents.forms", "SummaryForm"),
              lambda s: {"scope": str(s["park_a"]), "start": "2025-01-01", "end": "2025-06-30"}),
+    FormCase("import-upload", "imports.upload", "manager_a", lambda s: "/imports",
+             _forms("crm.imports.forms", "UploadForm"),
+             lambda s: {"kind": "projects", "mode": "upsert", "park": str(s["park_a"]),
+                        "saved_mapping": ""}, files=("file",)),
+    FormCase("import-check", "imports.check", "manager_a",
+             lambda s: f"/imports/{s.import_batch()}/check",
+             _forms("crm.imports.forms", "MappingForm"),
+             lambda s: {"save_as": "", "projects.name": "项目名称",
+                        "projects.investor_name": "投资主体"},
+             raw=lambda s: {"projects.name": "text", "projects.investor_name": "text"}),
+    *[FormCase(f"import-{step}", f"imports.{endpoint}", "manager_a",
+               lambda s, st=step: f"/imports/{s.import_batch()}/{st}",
+               _forms("crm.imports.forms", "ActionForm"), lambda s: {})
+      for step, endpoint in (("commit", "commit"), ("revert", "undo"))],
     FormCase("calendar-import", "milestones.calendar_import", "admin",
              lambda s: "/milestones/calendar/import", _forms(MILESTONES, "ScheduleImportForm"),
              lambda s: {"year": "2030"}, files=("file",)),
@@ -789,6 +831,10 @@ FORM_CASES = [
 ]
 
 JSON_CASES = [
+    JsonCase("api-import", "api_imports.Imports", "POST", "manager_a", lambda s: "/api/v1/imports"),
+    *[JsonCase(f"api-import-{step}", f"api_imports.{view}", "POST", "manager_a",
+               lambda s, st=step: f"/api/v1/imports/{s.import_batch()}/{st}")
+      for step, view in (("commit", "Commit"), ("revert", "Revert"))],
     JsonCase("api-project-create", "api_projects.Projects", "POST", "manager_a",
              lambda s: "/api/v1/projects",
              lambda s: {"park_id": s["park_a"], "name": "新登记项目", "investor_name": "某投资公司",
