@@ -101,6 +101,7 @@ def import_command(path, username, kind, mode, park_name, dry_run):
     from crm.auth.permissions import Action, can
     from crm.auth.scope import visible_park_ids, visible_parks
     from crm.auth.services import find_by_username
+    from crm.imports.models import ImportBatch
     from crm.imports.services import batches
 
     user = find_by_username(username)
@@ -118,6 +119,13 @@ def import_command(path, username, kind, mode, park_name, dry_run):
         outcome = batches.run(batch, write=False, park_ids=visible_park_ids(user))
         batches.finish(batch, outcome, write=False)
         if not dry_run:
+            # The commit starts from a clean session, as the commit job does.
+            batch_id = batch.id
+            db.session.commit()
+            db.session.close()
+            user = find_by_username(username)
+            audit.set_actor(db.session, user.id)
+            batch = db.session.get(ImportBatch, batch_id)
             batches.request_commit(batch)
             outcome = batches.run(batch, write=True, park_ids=visible_park_ids(user))
             batches.finish(batch, outcome, write=True)

@@ -33,11 +33,11 @@ class UploadForm(FlaskForm):
                        default=ImportKind.PROJECTS.value, validators=[InputRequired()])
     mode = SelectField(_l("Import mode"), choices=list(MODE_LABELS.items()),
                        default=ImportMode.UPSERT.value, validators=[InputRequired()])
-    park = SelectField(_l("Park"), coerce=_optional_int, validate_choice=True,
+    park = SelectField(_l("Park"), coerce=_optional_int, validate_choice=False,
                        description=_l("Rows that name no park go to this park; a roster is "
                                       "this park's."))
     saved_mapping = SelectField(_l("Saved column mapping"), coerce=_optional_int,
-                                validators=[Optional()])
+                                validate_choice=False, validators=[Optional()])
 
 
 class MappingForm(FlaskForm):

@@ -84,6 +84,11 @@ def upload():
     if not form.validate_on_submit():
         return _index(form, 422)
     park = next((p for p in parks if p.id == form.park.data), None)
+    if park is None and form.park.data is not None:
+        form.park.errors = [_("Choose one of your parks.")]
+        return _index(form, 422)
+    if park is None and len(parks) == 1:
+        park = parks[0]
     mapping = next((m for m in saved if m.id == form.saved_mapping.data), None)
     upload_file = form.file.data
     try:
