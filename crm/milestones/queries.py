@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from flask import current_app
 from sqlalchemy import and_, func, select
@@ -61,11 +62,31 @@ def build_calendar(exclude_days: Iterable[dt.date] = ()) -> WorkCalendar:
     return WorkCalendar(overrides, years)
 
 
+_PINNED = "work_calendar_pinned"
+
+
+@contextmanager
+def pinned_calendar():
+    """Within the block, ``work_calendar()`` answers the calendar as it was at its start,
+    without asking the database each time (bulk work in one transaction: an import)."""
+    outer = _PINNED in db.session.info
+    if not outer:
+        db.session.info[_PINNED] = work_calendar()
+    try:
+        yield db.session.info[_PINNED]
+    finally:
+        if not outer:
+            db.session.info.pop(_PINNED, None)
+
+
 def work_calendar() -> WorkCalendar:
     """The calendar with the database's overrides; rebuilt when overrides change.
 
     One small aggregate query per call detects changes made by any process.
     """
+    pinned = db.session.info.get(_PINNED)
+    if pinned is not None:
+        return pinned
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]
     fingerprint = _calendar_fingerprint()
     cached = _cache.get(key)

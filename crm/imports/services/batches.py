@@ -21,6 +21,8 @@ from crm.i18n import today as local_today
 from crm.imports import columns, reading
 from crm.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping, ImportMode
 from crm.imports.services import ledger, roster
+from crm.milestones.queries import pinned_calendar
+from crm.milestones.services import forecasts
 from crm.imports.services.rows import PROGRESS_EVERY, Outcome, Row, apply, index_of
 from crm.parks.models import Park
 from crm.transaction import flush, lock
@@ -163,24 +165,8 @@ def run(batch: ImportBatch, *, write: bool, park_ids: set[int],
             progress(done)
 
     try:
-        if batch.kind == ImportKind.ROSTER:
-            staff = roster.Roster(mode=batch.mode, park=session.get(Park, batch.park_id),
-                                  park_ids=park_ids, actor_id=batch.created_by_id,
-                                  today=local_today())
-            for row in _rows(batch, columns.ROSTER_SHEET, sheets[columns.ROSTER_SHEET]):
-                step(row, staff.row)
-        else:
-            book = ledger.Ledger(batch_id=batch.id, mode=batch.mode,
-                                 default_park_id=batch.park_id, park_ids=park_ids,
-                                 actor_id=batch.created_by_id, today=local_today())
-            if columns.PROJECTS_SHEET in sheets and batch.kind == ImportKind.PROJECTS:
-                for row in _rows(batch, columns.PROJECTS_SHEET, sheets[columns.PROJECTS_SHEET]):
-                    step(row, book.project_row)
-            if columns.PROGRESS_SHEET in sheets:
-                rows = ledger.progress_order(
-                    _rows(batch, columns.PROGRESS_SHEET, sheets[columns.PROGRESS_SHEET]))
-                for row in rows:
-                    step(row, book.progress_row, ledger.SERVICE_FIELDS)
+        with pinned_calendar(), forecasts.deferred(refresh=write):
+            _each_row(batch, sheets, park_ids, step)
         progress(done)
     finally:
         audit.set_import_batch(session, None)
@@ -189,6 +175,28 @@ def run(batch: ImportBatch, *, write: bool, park_ids: set[int],
     else:
         outer.rollback()
     return outcome
+
+
+def _each_row(batch: ImportBatch, sheets: dict, park_ids: set[int], step) -> None:
+    session = db.session
+    if batch.kind == ImportKind.ROSTER:
+        staff = roster.Roster(mode=batch.mode, park=session.get(Park, batch.park_id),
+                              park_ids=park_ids, actor_id=batch.created_by_id,
+                              today=local_today())
+        for row in _rows(batch, columns.ROSTER_SHEET, sheets[columns.ROSTER_SHEET]):
+            step(row, staff.row)
+    else:
+        book = ledger.Ledger(batch_id=batch.id, mode=batch.mode,
+                             default_park_id=batch.park_id, park_ids=park_ids,
+                             actor_id=batch.created_by_id, today=local_today())
+        if columns.PROJECTS_SHEET in sheets and batch.kind == ImportKind.PROJECTS:
+            for row in _rows(batch, columns.PROJECTS_SHEET, sheets[columns.PROJECTS_SHEET]):
+                step(row, book.project_row)
+        if columns.PROGRESS_SHEET in sheets:
+            rows = ledger.progress_order(
+                _rows(batch, columns.PROGRESS_SHEET, sheets[columns.PROGRESS_SHEET]))
+            for row in rows:
+                step(row, book.progress_row, ledger.SERVICE_FIELDS)
 
 
 def finish(batch: ImportBatch, outcome: Outcome, *, write: bool) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from crm.agents.models import AssignmentRole, Staff
@@ -26,7 +27,7 @@ from crm.imports.columns import normalise
 from crm.imports.models import ImportMode
 from crm.imports.services import values
 from crm.imports.services.rows import DUPLICATE_IN_FILE, NEW, UNCHANGED, UPDATE, Row
-from crm.milestones.models import MilestoneStatus
+from crm.milestones.models import Milestone, MilestoneStatus
 from crm.milestones.services import lifecycle
 from crm.parks.models import Park
 from crm.projects.forms import ledger_form
@@ -86,6 +87,7 @@ class Ledger:
         self.choices = values.Choices([*CHOICE_GROUPS.values(), "pause_reason"])
         self.seen: dict[tuple, int] = {}
         self._staff: dict[int, dict[tuple[str, str], Staff]] = {}
+        self._found: dict[tuple, int] = {}  # progress rows: project found by (code, name, credit)
 
     # -- projects ---------------------------------------------------------------------------
 
@@ -278,7 +280,17 @@ class Ledger:
         code = row.read("project_code", values.text)
         name = row.read("project_name", values.text)
         credit = row.read("investor_credit_code", values.text)
-        query = select(Project).where(Project.park_id.in_(list(self.parks)))
+        key = (code, name, credit)
+        if key in self._found:  # the ledger's rows of one project follow each other
+            return db.session.get(Project, self._found[key])
+        found = self._find_project(row, code, name, credit)
+        if found is not None:
+            self._found[key] = found.id
+        return found
+
+    def _find_project(self, row: Row, code, name, credit) -> Project | None:
+        query = select(Project).where(Project.park_id.in_(list(self.parks))).options(
+            selectinload(Project.milestones).joinedload(Milestone.approval_item))
         if code:
             found = db.session.scalar(query.where(Project.code == code.upper()))
         elif name:

@@ -17,11 +17,13 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, delete, insert, select
 
 from crm.extensions import db
+from crm.i18n import today as local_today
 from crm.milestones import graph
 from crm.milestones.calendar import WorkCalendar
 from crm.milestones.models import (
@@ -88,10 +90,39 @@ def lock_plans(project_ids: Sequence[int], *, skip_locked: bool = False) -> list
         .with_for_update(skip_locked=skip_locked)))
 
 
+_DEFERRED = "forecasts_deferred"
+
+
+@contextmanager
+def deferred(*, refresh: bool = True):
+    """Within the block, plan changes only note their projects; their forecasts are refreshed
+    once at the end (or not at all with ``refresh`` False: a dry run that rolls back).  For
+    bulk work such as an import, where each milestone transition would otherwise recompute its
+    project's whole plan.  The rules of a transition never read the stored forecasts."""
+    session = db.session
+    outer = _DEFERRED in session.info
+    pending = session.info.setdefault(_DEFERRED, set())
+    try:
+        yield
+    finally:
+        if not outer:
+            session.info.pop(_DEFERRED, None)
+    if refresh and not outer and pending:
+        db.session.flush()
+        from crm.milestones.queries import work_calendar
+
+        refresh_projects(pending, local_today(), work_calendar())
+
+
 def refresh_projects(project_ids: Iterable[int] | None, today: dt.date,
                      calendar: WorkCalendar, *, skip_locked: bool = False) -> int:
     """Recompute and store the forecasts of these projects (None: every project).  Returns
-    the number of projects refreshed.  A plan with a dependency cycle keeps no forecast."""
+    the number of projects refreshed.  A plan with a dependency cycle keeps no forecast.
+    Inside ``deferred()``, the projects are only noted."""
+    pending = db.session.info.get(_DEFERRED)
+    if pending is not None and project_ids is not None:
+        pending.update(project_ids)
+        return 0
     if project_ids is None:
         ids = list(db.session.scalars(select(Project.id).order_by(Project.id)))
     else:

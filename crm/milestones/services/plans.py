@@ -68,6 +68,8 @@ def create_plan(project) -> list[Milestone]:
         )
         db.session.add(milestone)
         added.append(milestone)
+    if not added:
+        return added  # nothing new: the plan, its links and forecasts stand
     db.session.flush()
     link_catalogue_dependencies(project)
     forecasts.refresh_projects([project.id], local_today(), work_calendar())
