@@ -92,6 +92,7 @@ def register_domain(app: Flask) -> None:
     from crm.audit import queries as trail
     from crm.audit import services as audit
     from crm.documents import services as documents
+    from crm.imports.services import revert as imports_revert
     from crm.milestones.services import lifecycle, schedules
     from crm.portal import services as portal
     from crm.projects import services as projects
@@ -102,7 +103,7 @@ def register_domain(app: Flask) -> None:
     app.extensions["audit_actions"] = {
         **trail.GENERIC_ACTIONS, **projects.AUDIT_ACTIONS, **lifecycle.AUDIT_ACTIONS,
         **schedules.AUDIT_ACTIONS, **staffing.AUDIT_ACTIONS, **roster.AUDIT_ACTIONS,
-        **documents.AUDIT_ACTIONS, **portal.AUDIT_ACTIONS,
+        **documents.AUDIT_ACTIONS, **portal.AUDIT_ACTIONS, **imports_revert.AUDIT_ACTIONS,
     }
     app.extensions["periodic_jobs"] = list(PERIODIC_JOBS)
 

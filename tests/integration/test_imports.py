@@ -488,3 +488,36 @@ def test_a_real_worker_checks_and_imports_the_batch(app, world, login_as, redis_
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Project).where(
             Project.name.like("导入项目%"))) == 6
+
+
+def test_staff_named_in_the_file_replace_the_rule_and_unknown_names_are_refused(app, world,
+                                                                                login_as):
+    from crm.agents.models import Assignment
+    from crm.extensions import db
+    from crm.projects.models import Project
+
+    client = login_as("manager_a")
+    book = Workbook()
+    book.active.append(PROJECT_HEADERS + ["首席审批服务专员", "项目代办员"])
+    book.active.append(project_row(world.park_a.name, "指定人员项目")
+                       + [world.staff["consultant_a"].name, world.staff["agent_a2"].name])
+    book.active.append(project_row(world.park_a.name, "查无此人项目") + [None, "不存在的人"])
+    batch_id = _batch_id(_upload(client, save(book)))
+    _check(app, client, batch_id)
+    batch = _batch(app, batch_id)
+    assert batch.counts["new"] == 1 and batch.errors[0]["column"] == "项目代办员"
+    client.post(f"/imports/{batch_id}/commit")
+    _run_job(app, "commit_batch", batch_id)
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(Project.name == "指定人员项目"))
+        current = {a.role: a.staff_id for a in db.session.scalars(select(Assignment).where(
+            Assignment.project_id == project.id, Assignment.ended_at.is_(None)))}
+        assert current == {"consultant": world.staff["consultant_a"].id,
+                           "lead_agent": world.staff["agent_a2"].id}
+
+
+def test_fifty_thousand_rows_are_taken(app, world, login_as):
+    client = login_as("manager_a")
+    data = ("项目名称,投资主体\n" + "".join(f"项目{i},公司{i}\n" for i in range(50_000))).encode()
+    batch_id = _batch_id(_upload(client, data, "big.csv", park=str(world.park_a.id)))
+    assert _batch(app, batch_id).rows_total == 50_000

@@ -37,6 +37,9 @@ REVERT = "import.revert"
 NOT_CHANGES = {"document.download", "enterprise_link.miss", "callback.draw"}
 BLOCKED = _l("Changed since the import: revert is no longer possible.")
 
+# What the audit trail calls the actions written here.
+AUDIT_ACTIONS = {REVERT: _l("restored by reverting a spreadsheet import")}
+
 
 @dataclass(frozen=True)
 class Blocker:
