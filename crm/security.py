@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import math
 import secrets
@@ -124,6 +127,21 @@ def json_problem(request) -> str | None:
             except UnicodeEncodeError:
                 return "The JSON body has text that is not valid Unicode (a lone surrogate)."
     return None
+
+
+SECRET_LINK_BYTES = 24  # 192 bits
+
+
+def derived_token(secret: str, purpose: str, salt: str) -> str:
+    """A secret link's token, derived from the server's secret key and the link's random salt
+    (never stored: only ``token_hash`` of it is kept to find the link).  Rotating the salt
+    kills the old address; so does changing the secret key."""
+    digest = hmac.new(secret.encode(), f"{purpose}:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:SECRET_LINK_BYTES]).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def upload_limit() -> int | None:

@@ -109,7 +109,8 @@ HIDDEN = {"id", "project_id", "log_id", "stage_changed_at", "created_by_id",
           "updated_at", "version", "approval_item_id", "content_fingerprint", "request_key",
           "requested_at", "finished_at", "enqueued_at", "attempts", "job_id", "size", "sha256",
           "content", "forecast_on", "slack_workdays", "critical", "salt", "token_hash", "document_id", "link_id", "confirmed_at",
-          "submitted_at", "opened_at", "classified_at", "rating_id"}
+          "submitted_at", "opened_at", "classified_at", "rating_id", "calendar_salt",
+          "calendar_token_hash"}
 
 # Stored codes shown as labels: field -> label group (status depends on the record type).
 CODE_GROUPS = {

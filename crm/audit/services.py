@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, object_session
 from crm.audit.models import AuditEvent
 
 # Columns never written to the trail: secrets, blobs and bookkeeping.
-_SKIPPED = {"password_hash", "session_token", "token_hash", "content", "version", "updated_at", "created_at"}
-_SECRET = {"password_hash", "session_token", "token_hash"}
+_SKIPPED = {"password_hash", "session_token", "token_hash", "calendar_salt", "calendar_token_hash",
+            "content", "version", "updated_at", "created_at"}
+_SECRET = {"password_hash", "session_token", "token_hash", "calendar_salt", "calendar_token_hash"}
 
 _TAGS_KEY = "audit_tags"
 ACTOR_KEY = "audit_actor_id"

@@ -29,3 +29,7 @@ class ChangePasswordForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=100)])
+
+
+class CalendarForm(FlaskForm):
+    """A new address for the deadline calendar: a POST with the CSRF token only."""

@@ -61,6 +61,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The deadline calendar feed (/calendar/<token>.ics): the token is derived from the secret
+    # key and this salt (crm/security.py ``derived_token``); only its hash is kept to find it.
+    calendar_salt: Mapped[str | None] = mapped_column(String(32))
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     staff: Mapped["Staff | None"] = relationship()  # noqa: F821
     parks: Mapped[list["Park"]] = relationship(secondary=user_parks, order_by="Park.id")  # noqa: F821

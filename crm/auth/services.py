@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,7 @@ from crm.auth.models import ApiToken, LoginSession, Role, User, new_session_toke
 from crm.db import utcnow
 from crm.errors import DomainError
 from crm.extensions import db
-from crm.security import burn_time, hash_password, verify_password
+from crm.security import burn_time, derived_token, hash_password, token_hash, verify_password
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "dbn_"
@@ -194,3 +195,35 @@ def revoke_token(token: ApiToken) -> None:
 def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())))
+
+
+# -- the deadline calendar feed ------------------------------------------------------------------
+
+CALENDAR_PURPOSE = "calendar-feed"
+
+
+def calendar_token(user: User, secret: str) -> str | None:
+    """The token of the user's calendar feed, or None before the first one is made."""
+    return derived_token(secret, CALENDAR_PURPOSE, user.calendar_salt) if user.calendar_salt else None
+
+
+def rotate_calendar_feed(user: User, secret: str) -> str:
+    """A new secret address for the user's calendar feed; the old one stops working."""
+    user.calendar_salt = secrets.token_hex(16)
+    token = calendar_token(user, secret)
+    user.calendar_token_hash = token_hash(token)
+    db.session.flush()
+    return token
+
+
+def calendar_feed_user(token: str, secret: str) -> User | None:
+    """The active user whose feed ``token`` opens under the current key (constant-time
+    comparison), else None."""
+    if not token or len(token) > 64:
+        return None
+    user = db.session.scalar(select(User).where(User.calendar_token_hash == token_hash(token)))
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(calendar_token(user, secret) or "", token):
+        return None  # the secret key changed since: the address is dead
+    return user

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.auth import services
-from crm.auth.forms import ChangePasswordForm, LoginForm, TokenForm
+from crm.auth.forms import CalendarForm, ChangePasswordForm, LoginForm, TokenForm
 from crm.auth.models import ApiToken, User
 from crm.errors import DomainError, apply_to_form
 from crm.extensions import db, limiter, login_manager
@@ -98,7 +98,22 @@ def logout():
 def _render_profile(form=None, token_form=None, new_secret=None):
     return render_template("auth/profile.html", form=form or ChangePasswordForm(formdata=None),
                            token_form=token_form or TokenForm(formdata=None),
-                           tokens=services.tokens_of(current_user), new_secret=new_secret)
+                           tokens=services.tokens_of(current_user), new_secret=new_secret,
+                           calendar_token=services.calendar_token(
+                               current_user, current_app.config["SECRET_KEY"]))
+
+
+@bp.post("/profile/calendar")
+@login_required
+def rotate_calendar():
+    """A new secret address for the user's deadline calendar (the old one stops working)."""
+    if not CalendarForm().validate_on_submit():
+        abort(400)
+    with transaction():
+        services.rotate_calendar_feed(current_user, current_app.config["SECRET_KEY"])
+    flash(_("Your calendar has a new address; subscribe to it again (the old one no longer "
+            "works)."), "success")
+    return redirect(url_for("auth.profile") + "#calendar")
 
 
 @bp.post("/profile/tokens")

@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.auth.permissions import Action, can
+from crm.auth.scope import project_condition
 from crm.extensions import db
 from crm.milestones import graph, sla
 from crm.milestones.calendar import WorkCalendar
@@ -27,6 +28,7 @@ from crm.milestones.models import (
     ApprovalItem, CalendarOverride, CalendarYear, JointHandling, Milestone, MilestoneDependency,
     MilestoneStatus, ProjectForecast,
 )
+from crm.parks.models import Park
 from crm.projects.models import Project
 
 PENDING, RUNNING, PAUSED, DONE, WAIVED = (s.value for s in MilestoneStatus)
@@ -328,3 +330,26 @@ def projects_with_promise(state: str, today: dt.date):
 STATE_COLOURS = {"on_track": "success", "met": "success", "due_soon": "warning",
                  "overdue": "danger", "missed": "danger", "pending": "secondary",
                  "paused": "secondary", "waived": "secondary"}
+
+
+# -- the deadline calendar feed --------------------------------------------------------------
+
+FEED_PAST_DAYS = 30
+FEED_DAYS_AHEAD = 366
+FEED_LIMIT = 2000
+
+
+def feed_rows(user, today: dt.date) -> list:
+    """The running and paused approvals (with a due date from a month ago to a year ahead) of
+    the projects ``user`` may see, soonest first: the rows of the calendar feed."""
+    return list(db.session.execute(
+        select(Milestone.id, Milestone.name, Milestone.due_on, Milestone.due_provisional,
+               Milestone.status, Project.id.label("project_id"),
+               Project.name.label("project_name"), Park.name.label("park_name"))
+        .join(Project, Project.id == Milestone.project_id)
+        .join(Park, Park.id == Project.park_id)
+        .where(Milestone.status.in_(("running", "paused")), Milestone.due_on.is_not(None),
+               Milestone.due_on >= today - dt.timedelta(days=FEED_PAST_DAYS),
+               Milestone.due_on <= today + dt.timedelta(days=FEED_DAYS_AHEAD),
+               project_condition(user))
+        .order_by(Milestone.due_on, Milestone.id).limit(FEED_LIMIT)))

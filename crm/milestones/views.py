@@ -3,15 +3,23 @@ milestones, and the admins' schedule import."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for,
+)
+from flask_babel import force_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from crm.auth import services as auth_services
 from crm.auth.permissions import Action, require
+from crm.db import utcnow
+from crm.extensions import limiter
 from crm.auth.scope import get_project_or_404
 from crm.errors import Conflict, DomainError, apply_to_form
 from crm.i18n import today as local_today
-from crm.milestones import queries
+from crm.milestones import ics, queries
 from crm.milestones.graph import JOINT_EXTENSION
 from crm.milestones.calendar import official_years
 from crm.milestones.forms import (
@@ -349,3 +357,38 @@ def remove_joint(project_id: int, joint_id: int):
     return _remove_with_reason(project, queries.project_joint(project.id, joint_id),
                                plan_changes.remove_joint, "milestones.joint",
                                _l("The approvals are handled separately again."))
+
+
+# -- the deadline calendar feed --------------------------------------------------------------
+
+def _feed_limit() -> str:
+    return current_app.config["RATELIMIT_PORTAL"]
+
+
+def _feed_limit_exempt() -> bool:
+    return not current_app.config["RATELIMIT_ENABLED"]
+
+
+@bp.get("/calendar/<token>.ics")
+@limiter.limit(_feed_limit, exempt_when=_feed_limit_exempt)
+def calendar_feed(token: str):
+    """A user's running approvals' due dates as an iCalendar feed, opened by the secret
+    address on their profile page (calendar apps send no cookie)."""
+    user = auth_services.calendar_feed_user(token, current_app.config["SECRET_KEY"])
+    if user is None:
+        abort(404)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        items = [ics.FeedItem(r.id, r.name, r.project_id, r.project_name, r.park_name, r.due_on,
+                              bool(r.due_provisional or r.status == "paused"),
+                              f"{base}/projects/{r.project_id}")
+                 for r in queries.feed_rows(user, local_today())]
+        body = ics.build(items, title=_("Approval deadlines · %(name)s", name=user.display_name),
+                         provisional_mark=_("[provisional]"),
+                         host=urlsplit(base).hostname or "daiban", stamp=utcnow())
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="daiban.ics"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response

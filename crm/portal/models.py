@@ -6,9 +6,7 @@ opens no page; rotating the link (a new row, the old one revoked) kills the old 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import hmac
 
 from sqlalchemy import (
@@ -19,12 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import UTCDateTime, utcnow
 from crm.extensions import db
-
-TOKEN_BYTES = 24  # 192 bits
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from crm.security import derived_token, token_hash
 
 
 class EnterpriseLink(db.Model):
@@ -47,9 +40,7 @@ class EnterpriseLink(db.Model):
     project: Mapped["Project"] = relationship()  # noqa: F821
 
     def token(self, secret: str) -> str:
-        digest = hmac.new(secret.encode(), f"enterprise-link:{self.salt}".encode(),
-                          hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).decode().rstrip("=")
+        return derived_token(secret, "enterprise-link", self.salt)
 
     def matches(self, token: str, secret: str) -> bool:
         """The token is this link's under the current key (constant time)."""

@@ -84,7 +84,9 @@ SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.i
                  "/logout", "/language",
                  # The enterprise's pages: no account, a token instead (tests/integration/test_portal.py).
                  "/e/<token>", "/e/<token>/order.pdf", "/e/<token>/confirm",
-                 "/e/<token>/rate", "/e/<token>/complain"}  # (and test_ratings.py)
+                 "/e/<token>/rate", "/e/<token>/complain",  # (and test_ratings.py)
+                 # The deadline calendar feed: a secret address, no account (test_calendar_feed.py).
+                 "/calendar/<token>.ics"}
 
 
 def skipped(rule) -> bool:
@@ -160,6 +162,7 @@ MATRIX: list[Entry] = [
     E("GET", "/profile", ALL),
     E("POST", "/profile", ALL),
     E("POST", "/profile/tokens", ALL),
+    E("POST", "/profile/calendar", ALL),
     E("POST", "/profile/tokens/<int:token_id>/revoke", ALL, params={"token_id": "token"}),
 
     # -- projects ------------------------------------------------------------------------

@@ -693,6 +693,8 @@ FORM_CASES = [
              lambda s: {"current_password": factories.PASSWORD,
                         "new_password": "violet-ledger-canal-17",
                         "confirm": "violet-ledger-canal-17"}),
+    FormCase("calendar-rotate", "auth.rotate_calendar", "agent_a", lambda s: "/profile/calendar",
+             _forms("crm.auth.forms", "CalendarForm"), lambda s: {}),
     FormCase("token-create", "auth.create_token", "agent_a", lambda s: "/profile/tokens",
              _forms("crm.auth.forms", "TokenForm"), lambda s: {"name": "周报脚本"}),
     FormCase("token-revoke", "auth.revoke_token", "agent_a",

@@ -18,7 +18,8 @@ from crm.db import utcnow
 from crm.errors import DomainError
 from crm.extensions import db
 from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
-from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation, token_hash
+from crm.portal.models import EnterpriseLink, EnterpriseView, OrderConfirmation
+from crm.security import token_hash
 from crm.transaction import flush, lock
 
 AUDIT_ACTIONS = {
