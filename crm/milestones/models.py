@@ -117,6 +117,9 @@ class Milestone(db.Model):
         Index("ix_milestones_park_status_due", "park_id", "status", "due_on"),
         Index("ix_milestones_status_due", "status", "due_on"),
         Index("ix_milestones_park_completed", "park_id", "completed_on"),
+        # A project's running milestones by due date (overdue counts per person, per project).
+        Index("ix_milestones_running_project", "project_id", "due_on",
+              sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")),
         # The dashboards' bottlenecks: open milestones on their project's critical path.
         Index("ix_milestones_critical", "park_id", "name", "forecast_on",
               sqlite_where=text("critical"), postgresql_where=text("critical")),
