@@ -521,3 +521,34 @@ def test_fifty_thousand_rows_are_taken(app, world, login_as):
     data = ("项目名称,投资主体\n" + "".join(f"项目{i},公司{i}\n" for i in range(50_000))).encode()
     batch_id = _batch_id(_upload(client, data, "big.csv", park=str(world.park_a.id)))
     assert _batch(app, batch_id).rows_total == 50_000
+
+
+def test_staff_taking_other_projects_afterwards_does_not_block_the_revert(app, world, login_as):
+    """Who got an assignment last (the rule's tie-break) is bookkeeping: the batch's staff
+    serving a new project the next day leaves the import revertible."""
+    from crm.extensions import db
+    from crm.projects.models import Project
+    from crm.projects.services import create_project
+    from crm.transaction import transaction
+
+    client = login_as("manager_a")
+    book = Workbook()
+    book.active.append(PROJECT_HEADERS)
+    book.active.append(project_row(world.park_a.name, "先导入的项目"))
+    batch_id = _batch_id(_upload(client, save(book)))
+    _check(app, client, batch_id)
+    client.post(f"/imports/{batch_id}/commit")
+    _run_job(app, "commit_batch", batch_id)
+    with app.test_request_context():
+        with transaction():
+            create_project({"name": "后来手工录入的项目", "investor_name": "手工公司",
+                            "investment": 30000, "industry": "new_energy",
+                            "approval_mode": "filing", "eia_category": "report_form",
+                            "status": "active"},
+                           park_id=world.park_a.id, stage="signed", actor_id=None)
+    page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
+    assert 'data-testid="revert"' in page, "a later assignment of the same staff blocked it"
+    assert client.post(f"/imports/{batch_id}/revert").status_code == 302
+    with app.app_context():
+        names = set(db.session.scalars(select(Project.name)))
+        assert "先导入的项目" not in names and "后来手工录入的项目" in names

@@ -35,6 +35,13 @@ CHUNK = 500
 REVERT = "import.revert"
 # Events that record a reading or a bookkeeping step, not a change: they block nothing.
 NOT_CHANGES = {"document.download", "enterprise_link.miss", "callback.draw"}
+# Bookkeeping columns: a later change of only these blocks nothing, and the revert leaves them
+# as they are (when someone last received an assignment: the assignment rule's tie-break).
+BOOKKEEPING = {"last_assigned_at"}
+
+
+def _bookkeeping(event: AuditEvent) -> bool:
+    return not event.created_row and bool(event.changes) and set(event.changes) <= BOOKKEEPING
 BLOCKED = _l("Changed since the import: revert is no longer possible.")
 
 # What the audit trail calls the actions written here.
@@ -81,12 +88,17 @@ def blockers(batch: ImportBatch, events: list[AuditEvent] | None = None,
         rows = db.session.scalars(select(AuditEvent).where(
             AuditEvent.id > last, condition, AuditEvent.action.not_in(NOT_CHANGES),
             or_(AuditEvent.import_batch_id.is_(None), AuditEvent.import_batch_id != batch.id))
-            .order_by(AuditEvent.id).limit(limit - len(found)))
-        found += [Blocker(e.id, e.occurred_at, e.user_id, e.entity_type, e.entity_id,
-                          e.project_id, e.action) for e in rows]
+            .order_by(AuditEvent.id).execution_options(yield_per=500))
+        for e in rows:
+            if not _bookkeeping(e):
+                found.append(Blocker(e.id, e.occurred_at, e.user_id, e.entity_type,
+                                     e.entity_id, e.project_id, e.action))
+            if len(found) >= limit:
+                break
+        rows.close()
         if len(found) >= limit:
             break
-    return sorted(found, key=lambda b: b.event_id)
+    return sorted(found, key=lambda b: b.event_id)[:limit]
 
 
 def _models() -> dict:
@@ -116,6 +128,8 @@ def _python(column, value):
 def _restore(obj, changes: dict) -> None:
     mapper = type(obj).__mapper__
     for key, (old, _new) in changes.items():
+        if key in BOOKKEEPING:
+            continue
         if key in mapper.columns:
             setattr(obj, key, _python(mapper.columns[key], old))
         elif key in mapper.relationships and mapper.relationships[key].secondary is not None:
