@@ -225,6 +225,18 @@ def test_update_mode_changes_fields_and_revert_restores_them(app, world, login_a
         assert (project.investment, project.contact_name) == (investment, None)
 
 
+def _import_one_project(app, client, world, name: str) -> int:
+    """Upload, check and import a ledger of one project; returns the batch id."""
+    book = Workbook()
+    book.active.append(PROJECT_HEADERS)
+    book.active.append(project_row(world.park_a.name, name))
+    batch_id = _batch_id(_upload(client, save(book)))
+    _check(app, client, batch_id)
+    client.post(f"/imports/{batch_id}/commit")
+    _run_job(app, "commit_batch", batch_id)
+    return batch_id
+
+
 def test_a_later_change_blocks_the_revert_and_is_listed(app, world, login_as):
     from crm.extensions import db
     from crm.projects.models import Project
@@ -232,13 +244,7 @@ def test_a_later_change_blocks_the_revert_and_is_listed(app, world, login_as):
     from crm.transaction import transaction
 
     client = login_as("manager_a")
-    book = Workbook()
-    book.active.append(PROJECT_HEADERS)
-    book.active.append(project_row(world.park_a.name, "后来被改的项目"))
-    batch_id = _batch_id(_upload(client, save(book)))
-    _check(app, client, batch_id)
-    client.post(f"/imports/{batch_id}/commit")
-    _run_job(app, "commit_batch", batch_id)
+    batch_id = _import_one_project(app, client, world, "后来被改的项目")
     with app.test_request_context():
         project = db.session.scalar(select(Project).where(Project.name == "后来被改的项目"))
         with transaction():
@@ -532,13 +538,7 @@ def test_staff_taking_other_projects_afterwards_does_not_block_the_revert(app, w
     from crm.transaction import transaction
 
     client = login_as("manager_a")
-    book = Workbook()
-    book.active.append(PROJECT_HEADERS)
-    book.active.append(project_row(world.park_a.name, "先导入的项目"))
-    batch_id = _batch_id(_upload(client, save(book)))
-    _check(app, client, batch_id)
-    client.post(f"/imports/{batch_id}/commit")
-    _run_job(app, "commit_batch", batch_id)
+    batch_id = _import_one_project(app, client, world, "先导入的项目")
     with app.test_request_context():
         with transaction():
             create_project({"name": "后来手工录入的项目", "investor_name": "手工公司",
