@@ -31,7 +31,7 @@ from crm.milestones.models import Milestone, MilestoneStatus
 from crm.milestones.services import lifecycle
 from crm.parks.models import Park
 from crm.projects.forms import ledger_form
-from crm.projects.models import MIN_INVESTMENT_WAN, Project, Stage
+from crm.projects.models import Project, Stage
 from crm.projects.services import EDITABLE_FIELDS, change_stage, create_project, update_project
 
 FORM_FIELDS = ("name", "investor_name", "investor_credit_code", "code", "industry", "stage",
@@ -68,7 +68,7 @@ ACCEPTED_DIFFERS = _l("Already accepted on %(date)s in Daiban; correct it on the
 COMPLETED_DIFFERS = _l("Already completed on %(date)s in Daiban; reopen it on the milestone's page.")
 PARALLEL_REASON = _l("Accepted before its prerequisites were issued, as recorded in the "
                      "imported ledger.")
-SERVICE_FIELDS = {"reason_code": "pause_reason", "park": "park"}
+SERVICE_FIELDS = {"reason_code": "pause_reason"}  # service field -> progress column
 
 
 class Ledger:
@@ -219,8 +219,6 @@ class Ledger:
             row.refuse("code", CODE_WARNING_IMPORT)
         if not valid or row.problems:
             return None
-        if form.investment.data is not None and form.investment.data < MIN_INVESTMENT_WAN:
-            return None  # the form said why
         return form
 
     def _create(self, row: Row, form, park: Park) -> str:
