@@ -73,6 +73,11 @@ def register_extensions(app: Flask) -> None:
 # The jobs every worker with the scheduler keeps armed: (dotted path, interval in seconds).
 PERIODIC_JOBS = (
     ("crm.milestones.jobs.sla_sweep", 600),
+    # Alerts: the outbox is sent every half minute; digests and escalations checked often
+    # (each does its work once: a digest a day, a ladder step once).
+    ("crm.notifications.jobs.deliver_alerts", 30),
+    ("crm.notifications.jobs.send_digests", 300),
+    ("crm.notifications.jobs.escalate", 900),
     # Every minute: the leadership dashboard shows figures at most a minute or two old.
     ("crm.dashboard.jobs.refresh_rollups", 60),
     ("crm.documents.jobs.recover_documents", 60),

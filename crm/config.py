@@ -89,3 +89,35 @@ PDF_MAX_ATTEMPTS = 6  # after this many builds of one document, recovery marks i
 ROLLUP_MAX_AGE_SECONDS = 300
 # Rows in each list of a dashboard (the full list is one click away).
 DASHBOARD_LIST_ROWS = 10
+
+# Alerts outside the app (crm/notifications): email over SMTP and the parks' WeCom group
+# robots.  Email is off while MAIL_HOST is empty.  MAIL_SECURITY: "starttls", "ssl" or "none".
+MAIL_HOST = ""
+MAIL_PORT = 587
+MAIL_SECURITY = "starttls"
+MAIL_USERNAME = ""
+MAIL_PASSWORD = ""
+MAIL_FROM = "daiban@localhost"
+MAIL_TIMEOUT = 20
+# The WeCom robot API (tests point it at a local receiver); a park stores only its robot's key.
+WECOM_API_BASE = "https://qyapi.weixin.qq.com"
+WECOM_TIMEOUT = 10
+# Messages go out on working days between these local hours (HH:MM) unless urgent; the rest
+# wait for the next working morning.  Kinds listed as urgent go out at once.
+ALERT_WINDOW = ("08:00", "20:00")
+ALERT_URGENT_KINDS = []
+# The daily digest (working days only), local time.
+ALERT_DIGEST_AT = "08:30"
+# Retries: doubling from this many seconds up to the cap; dead after this many tries.
+ALERT_RETRY_BASE_SECONDS = 60
+ALERT_RETRY_CAP_SECONDS = 3600
+ALERT_MAX_ATTEMPTS = 8
+# A delivery claimed by a worker that died is taken up again after this many seconds.
+ALERT_CLAIM_SECONDS = 300
+# The escalation ladder, in working days: a milestone overdue by N (or a blocker open for N)
+# is escalated to the audience once.  Audiences: "owner" (the milestone's owner or the lead
+# agent, and the chief consultant), "park_manager", "city" (the leaders).
+ALERT_ESCALATION = {
+    "milestone": [[1, "owner"], [3, "park_manager"], [5, "city"]],
+    "blocker": [[5, "park_manager"]],
+}

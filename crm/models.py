@@ -14,7 +14,8 @@ from crm.documents.models import GeneratedDocument  # noqa: F401
 from crm.portal.models import (  # noqa: F401
     CallbackItem, EnterpriseLink, EnterpriseView, OrderConfirmation, Rating, SatisfactionCase,
 )
-from crm.notifications.models import Notification  # noqa: F401
+from crm.notifications.models import (  # noqa: F401
+    AlertPreference, Delivery, Escalation, Notification, ParkRobot)
 from crm.imports.models import ImportBatch, ImportMapping  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401
 from crm.dashboard.models import ParkRollup  # noqa: F401

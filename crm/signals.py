@@ -30,6 +30,10 @@ milestone_finished = _events.signal("milestone-finished")
 #: (MilestoneDue, state) with state "due_soon" or "overdue"
 milestones_due = _events.signal("milestones-due")
 
+# documents --------------------------------------------------------------------------------
+#: A PDF (service order, summary) was built and stored.  kwargs: document_id
+document_ready = _events.signal("document-ready")
+
 # agents -----------------------------------------------------------------------------------
 #: People started or stopped serving projects.  kwargs: events, a list of
 #: (kind "assigned" | "unassigned", staff_id, project, role)
@@ -43,4 +47,4 @@ staff_unavailable = _events.signal("staff-unavailable")
 case_opened = _events.signal("case-opened")
 
 ALL = (project_registered, stage_changed, project_approved, blocker_opened, milestone_finished,
-       milestones_due, assignments_changed, staff_unavailable, case_opened)
+       milestones_due, assignments_changed, staff_unavailable, case_opened, document_ready)

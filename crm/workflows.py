@@ -11,9 +11,10 @@ undoes the change).  ``connect()`` is called by ``create_app``.
   milestones due        -> owners and park managers are notified (the SLA sweep)
   staff unavailable     -> the park managers are told to hand the projects over
   case opened           -> the case's assignee and the park managers are notified
+  blocker opened        -> the project's consultant, lead agent and park managers are notified
+  document ready        -> whoever asked for the PDF is notified
 
-Hooks without a reaction yet (for the features to come): ``project_approved``,
-``blocker_opened``.
+Hooks without a reaction yet (for the features to come): ``project_approved``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def on_case_opened(sender, *, case, **_):
     return notifications.announce_case(case)
 
 
+def on_blocker_opened(sender, *, log, **_):
+    return notifications.announce_blocker(log)
+
+
+def on_document_ready(sender, *, document_id, **_):
+    return notifications.announce_document(document_id)
+
+
 RECEIVERS = (
     (signals.project_registered, on_project_registered),
     (signals.stage_changed, on_stage_changed),
@@ -72,6 +81,8 @@ RECEIVERS = (
     (signals.milestones_due, on_milestones_due),
     (signals.staff_unavailable, on_staff_unavailable),
     (signals.case_opened, on_case_opened),
+    (signals.blocker_opened, on_blocker_opened),
+    (signals.document_ready, on_document_ready),
 )
 
 

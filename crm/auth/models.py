@@ -58,6 +58,8 @@ class User(UserMixin, db.Model):
     # (password change, deactivation).  Logging out ends one session (LoginSession).
     session_token: Mapped[str] = mapped_column(String(40), default=new_session_token)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Where email alerts go (crm/notifications); none: in-app only.
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -35,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 from reports.text import FILENAMES
 from crm import queue
 from crm.audit import services as audit
+from crm import signals
 from crm.db import utcnow
 from crm.documents import queries
 from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
@@ -319,6 +320,8 @@ def complete(document_id: int, attempt: int, pdf: bytes, prepared: Prepared) -> 
     result = db.session.execute(
         update(Doc).where(Doc.id == document_id, Doc.status == RUNNING, Doc.attempts == attempt)
         .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount:
+        signals.document_ready.send(None, document_id=document_id)
     return bool(result.rowcount)
 
 

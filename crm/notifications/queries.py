@@ -7,17 +7,11 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.notifications.models import Notification
-from crm.notifications.services import MESSAGES
+from crm.notifications import messages
 
 
 def message(notification: Notification) -> str:
-    template = MESSAGES.get(notification.kind)
-    if template is None:
-        return notification.kind
-    try:
-        return str(template) % notification.params
-    except (KeyError, TypeError, ValueError):
-        return str(template)
+    return messages.text(notification.kind, notification.params or {})
 
 
 def unread_count(user_id: int) -> int:

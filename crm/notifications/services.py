@@ -8,38 +8,26 @@ from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from crm import labels
 from crm.agents.models import Assignment, AssignmentRole
 from crm.auth.models import Role, User, user_parks
 from crm.db import utcnow
+from crm.documents.models import GeneratedDocument
 from crm.extensions import db
 from crm.notifications.models import Notification
+from crm.notifications.outbox import Alert
+from crm.notifications import outbox
 
-# kind -> message template; params fill it at display time, in the reader's language.
-MESSAGES = {
-    "assigned": _l("You were assigned to %(project)s as %(role)s."),
-    "unassigned": _l("You no longer serve %(project)s as %(role)s."),
-    "milestone_due_soon": _l("%(milestone)s of %(project)s is due on %(due)s."),
-    "milestone_overdue": _l("%(milestone)s of %(project)s is overdue (due %(due)s)."),
-    "staff_unavailable": _l("%(name)s is no longer available and still serves %(count)s "
-                            "projects: hand them over."),
-    "case_opened": _l("A bad review of %(project)s to put right: classify it by %(due)s."),
-}
 DEADLINE_KINDS = {"due_soon": "milestone_due_soon", "overdue": "milestone_overdue"}
 
 
 def notify(user_ids: Iterable[int], kind: str, params: dict, *, link: str | None = None,
-           project_id: int | None = None) -> int:
-    """Add one notification per distinct recipient; returns how many were added."""
-    recipients = sorted({uid for uid in user_ids if uid is not None})
-    for uid in recipients:
-        db.session.add(Notification(user_id=uid, kind=kind, params=params, link=link,
-                                    project_id=project_id))
-    db.session.flush()
-    return len(recipients)
+           project_id: int | None = None, park_id: int | None = None) -> int:
+    """Tell each distinct recipient (in the app, and on the channels they chose) and the
+    park's group when it hears of ``kind``; returns how many in-app notifications were added."""
+    return outbox.record([Alert(list(user_ids), kind, params, link, project_id, park_id)])
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> int:
@@ -79,15 +67,15 @@ def announce_assignments(events) -> int:
     for user_id, staff_id, locale in rows:
         accounts.setdefault(staff_id, []).append((user_id, locale))
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    sent = 0
+    alerts = []
     for kind, staff_id, project, role in events:
         for user_id, locale in accounts.get(staff_id, []):
             # The role is named in the recipient's language; the message is translated on display.
             with force_locale(locale or default):
                 role_label = labels.label("assignment_role", role)
-            sent += notify([user_id], kind, {"project": project.name, "role": role_label},
-                           link=f"/projects/{project.id}", project_id=project.id)
-    return sent
+            alerts.append(Alert([user_id], kind, {"project": project.name, "role": role_label},
+                                f"/projects/{project.id}", project.id))
+    return outbox.record(alerts)
 
 
 def announce_deadlines(rows) -> int:
@@ -107,16 +95,16 @@ def announce_deadlines(rows) -> int:
                Assignment.role == AssignmentRole.LEAD_AGENT.value, User.active.is_(True))
     ).all())
     managers = park_managers(m.park_id for m in milestones)
-    sent = 0
+    alerts = []
     for row, state in rows:
         chaser = owners.get(row.owner_staff_id) or leads.get(row.project_id)
         recipients = ([chaser] if chaser else []) + managers.get(row.park_id, [])
-        sent += notify(recipients, DEADLINE_KINDS[state],
-                       {"milestone": row.name, "project": row.project_name,
-                        "due": row.due_on.isoformat()},
-                       link=f"/projects/{row.project_id}#milestone-{row.id}",
-                       project_id=row.project_id)
-    return sent
+        alerts.append(Alert(recipients, DEADLINE_KINDS[state],
+                            {"milestone": row.name, "project": row.project_name,
+                             "due": row.due_on.isoformat()},
+                            f"/projects/{row.project_id}#milestone-{row.id}", row.project_id,
+                            row.park_id))
+    return outbox.record(alerts)
 
 
 def announce_unavailable(staff, open_assignments: int, *, actor_id: int | None = None) -> int:
@@ -137,4 +125,44 @@ def announce_case(case) -> int:
             User.staff_id == case.assignee_staff_id, User.active.is_(True))).all()
     return notify(recipients, "case_opened",
                   {"project": case.project.name, "due": case.due_on.isoformat()},
-                  link=f"/projects/{case.project_id}/cases/{case.id}", project_id=case.project_id)
+                  link=f"/projects/{case.project_id}/cases/{case.id}", project_id=case.project_id,
+                  park_id=case.park_id)
+
+
+def _project_people(project_id: int, roles) -> list[int]:
+    """The user ids of the people serving the project in ``roles`` now."""
+    return list(db.session.scalars(
+        select(User.id).join(Assignment, Assignment.staff_id == User.staff_id)
+        .where(Assignment.project_id == project_id, Assignment.ended_at.is_(None),
+               Assignment.role.in_([r.value for r in roles]), User.active.is_(True))))
+
+
+def summary(text: str, length: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
+def announce_blocker(log) -> int:
+    """A blocker was logged: the chief consultant, the lead agent and the park's managers are
+    told (not its author), and the park's group when it hears of blockers."""
+    project = log.project
+    recipients = _project_people(project.id, (AssignmentRole.CONSULTANT,
+                                              AssignmentRole.LEAD_AGENT))
+    recipients += park_managers([project.park_id]).get(project.park_id, [])
+    recipients = [uid for uid in recipients if uid != log.author_id]
+    return notify(recipients, "blocker_opened",
+                  {"project": project.name, "summary": summary(log.text)},
+                  link=f"/projects/{project.id}#log-{log.id}", project_id=project.id,
+                  park_id=project.park_id)
+
+
+def announce_document(document_id: int) -> int:
+    """A PDF is ready: whoever asked for it is told."""
+    document = db.session.get(GeneratedDocument, document_id)
+    if document is None or document.requested_by_id is None:
+        return 0
+    title = labels.label("document_kind", document.kind)
+    return notify([document.requested_by_id], "document_ready",
+                  {"document": title,
+                   "project": document.project.name if document.project else title},
+                  link=f"/documents/{document.id}", project_id=document.project_id)

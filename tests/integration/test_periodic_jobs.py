@@ -68,10 +68,16 @@ def test_workers_run_the_sla_sweep_once_and_keep_it_scheduled(app, app_config, w
     assert sorted(ScheduledJobRegistry("default", connection=redis).get_job_ids()) == sorted(
         periodic_job_id(path) for path, _ in app.extensions["periodic_jobs"])
     with app.app_context():
-        kinds = db.session.scalars(select(Notification.kind)).all()
+        kinds = db.session.scalars(select(Notification.kind).where(
+            Notification.kind == "milestone_overdue")).all()
         assert sorted(kinds) == ["milestone_overdue", "milestone_overdue"]  # lead agent, manager
         assert db.session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.user_id == world.users["manager_b"].id)) == 1
+            Notification.user_id == world.users["manager_b"].id,
+            Notification.kind == "milestone_overdue")) == 1
+        # The escalation job ran too, once: every step of the ladder for the late milestone.
+        from crm.notifications.models import Escalation
+
+        assert sorted(db.session.scalars(select(Escalation.step)).all()) == [1, 3, 5]
     # Another worker later: the sweep is not due yet, nothing runs twice.
     _run_workers(app_config)
     assert Job.fetch(SWEEP_ID, connection=redis).repeats_left == PERIODIC_REPEATS - 1

@@ -206,7 +206,8 @@ def test_only_the_unit_of_work_the_cli_and_the_jobs_commit():
         if "session.commit()" in path.read_text(encoding="utf-8"))
     assert committers == ["crm/cli.py", "crm/dashboard/jobs.py", "crm/documents/jobs.py",
                           "crm/imports/jobs.py",
-                          "crm/milestones/jobs.py", "crm/portal/jobs.py", "crm/transaction.py"]
+                          "crm/milestones/jobs.py", "crm/notifications/jobs.py",
+                          "crm/portal/jobs.py", "crm/transaction.py"]
 
 
 def _cycles(root: Path) -> list[set[str]]:
