@@ -344,6 +344,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_link(MenuLink(name=IMPORT_LINK_LABEL, url="/milestones/calendar/import"))
     admin.add_view(AuditEventView(m.AuditEvent, db, name=_l("Audit log"),
                                   endpoint="admin_audit"))
+    admin.add_link(MenuLink(name=_l("Delivery log"), url="/notifications/deliveries"))
     admin.add_link(MenuLink(name=_l("Back to Daiban"), url="/"))
     admin.init_app(app)
     return admin

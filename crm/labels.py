@@ -176,6 +176,24 @@ LABELS: dict[str, dict[str, object]] = {
         "progress": _l("Approval progress"),
         "roster": _l("Staff roster"),
     },
+    "delivery_status": {
+        "pending": _l("Waiting"),
+        "sending": _l("Sending"),
+        "sent": _l("Sent"),
+        "failed": _l("Failed, will retry"),
+        "dead": _l("Given up"),
+        "digest": _l("In the next digest"),
+        "digested": _l("Sent in a digest"),
+    },
+    "escalation_audience": {
+        "owner": _l("the owner and the chief consultant"),
+        "park_manager": _l("the park manager"),
+        "city": _l("the city bureau"),
+    },
+    "delivery_channel": {
+        "email": _l("Email"),
+        "wecom": _l("WeCom group"),
+    },
     "industry": {
         "high_end_equipment": _l("High-end equipment"),
         "new_energy": _l("New energy"),

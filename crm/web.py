@@ -31,6 +31,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.milestones.queries import warning_workdays
     from crm.milestones.views import timeline_panel
     from crm.notifications.views import bp as notifications_bp
+    from crm.notifications.views import escalations_panel
     from crm.projects.views import bp as projects_bp
     from crm.projects.views.pages import Panel
 
@@ -48,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
     app.extensions["project_panels"] = [
         Panel("team", 10, "agents/_team_panel.html", team_context),
         Panel("timeline", 20, "milestones/_timeline.html", timeline_panel),
+        Panel("escalations", 25, "notifications/_escalations_panel.html", escalations_panel),
         Panel("service_orders", 50, "documents/_service_orders.html", service_orders_panel),
         Panel("enterprise_link", 55, "portal/_link_panel.html", link_panel),
         Panel("feedback", 57, "portal/_feedback_panel.html", feedback_panel),

@@ -15,7 +15,7 @@ import datetime as dt
 from flask import current_app
 from flask_babel import force_locale
 from markupsafe import Markup
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from crm.auth.models import User
 from crm.db import utcnow
@@ -169,9 +169,3 @@ def gather_digests(now: dt.datetime, *, calendar=None) -> int:
             .execution_options(synchronize_session=False))
         made += 1
     return made
-
-
-def counts() -> dict[str, int]:
-    """Deliveries by status (the delivery log's header)."""
-    return dict(db.session.execute(
-        select(Delivery.status, func.count()).group_by(Delivery.status)).all())

@@ -175,9 +175,3 @@ def escalate(today: dt.date, calendar) -> EscalationResult:
                          audience=audience, project_id=subject.project_id, fired_at=now))
     db.session.execute(insert(Escalation), rows)
     return EscalationResult(len(rows), outbox.record(alerts, now=now))
-
-
-def project_escalations(project_id: int) -> list[Escalation]:
-    """The steps taken for a project's milestones and blockers, newest first."""
-    return list(db.session.scalars(select(Escalation).where(Escalation.project_id == project_id)
-                                   .order_by(Escalation.fired_at.desc(), Escalation.id.desc())))

@@ -21,6 +21,9 @@ MESSAGES = {
     "document_ready": _l("%(document)s of %(project)s is ready to download."),
     "deadlines_moved": _l("The %(year)s working-day schedule was loaded: %(count)s deadlines "
                           "of %(project)s moved."),
+    "digest": _l("Daily digest of %(date)s"),
+    "robot_test": _l("A test message from Daiban to the group of %(park)s: alerts will "
+                     "arrive here."),
 }
 
 # What a person may choose to receive outside the app (the preferences page), in this order.

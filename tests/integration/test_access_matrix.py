@@ -86,7 +86,9 @@ SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.i
                  "/e/<token>", "/e/<token>/order.pdf", "/e/<token>/confirm",
                  "/e/<token>/rate", "/e/<token>/complain",  # (and test_ratings.py)
                  # The deadline calendar feed: a secret address, no account (test_calendar_feed.py).
-                 "/calendar/<token>.ics"}
+                 "/calendar/<token>.ics",
+                 # Resending a failed alert: needs a delivery; admins only (test_alerts.py).
+                 "/notifications/deliveries/<int:delivery_id>/resend"}
 
 
 def skipped(rule) -> bool:
@@ -159,6 +161,9 @@ MATRIX: list[Entry] = [
     E("GET", "/", ALL),
     E("GET", "/notifications/", ALL),
     E("POST", "/notifications/read", ALL, body={"id": "@notification"}, body_other="404"),
+    E("GET", "/notifications/settings", ALL),
+    E("POST", "/notifications/settings", ALL),
+    E("GET", "/notifications/deliveries", ADMIN),
     E("GET", "/profile", ALL),
     E("POST", "/profile", ALL),
     E("POST", "/profile/tokens", ALL),
@@ -274,6 +279,10 @@ MATRIX: list[Entry] = [
         "choice_{lead_assignment}": "@colleague"}),
     E("POST", "/parks/<int:park_id>/staff/<int:staff_id>/remove", MANAGE, params=STAFF),
     E("GET", "/parks/<int:park_id>/unassigned", LEADERSHIP, params=PARK),
+    E("GET", "/notifications/parks/<int:park_id>/robot", MANAGE, params=PARK),
+    E("POST", "/notifications/parks/<int:park_id>/robot", MANAGE, params=PARK),
+    E("POST", "/notifications/parks/<int:park_id>/robot/test", MANAGE, params=PARK),
+    E("POST", "/notifications/parks/<int:park_id>/robot/remove", MANAGE, params=PARK),
     E("POST", "/parks/<int:park_id>/unassigned/auto", MANAGE, params=PARK),  # assign
     E("GET", "/parks/<int:park_id>/workload", LEADERSHIP, params=PARK),
 

@@ -124,6 +124,24 @@ class Scene:
             Milestone.project_id == self.ids["project_a1"], Milestone.status == status,
             Milestone.name.startswith("测试"), unextended).order_by(Milestone.id), make)
 
+    def dead_delivery(self) -> int:
+        """A WeCom message of park A given up after its tries (the delivery log resends it)."""
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.notifications.models import Delivery
+
+        def make():
+            item = Delivery(key=f"wecom-bad-input-{dt.datetime.now().timestamp()}",
+                            channel="wecom", park_id=self.ids["park_a"], kind="robot_test",
+                            params={"park": "测试"}, status="dead", attempts=8)
+            db.session.add(item)
+            db.session.flush()
+            return item
+
+        return self._first_or_new(select(Delivery.id).where(Delivery.status == "dead")
+                                  .order_by(Delivery.id), make)
+
     def enterprise_token(self) -> str:
         """The token of a1's enterprise link, with a service order waiting for confirmation
         (a new version when the last one was confirmed)."""
@@ -610,6 +628,12 @@ class JsonCase:
     valid: Callable[[Scene], dict] = lambda s: {}
 
 
+def _alert_kinds():
+    from crm.notifications.messages import CHOOSABLE
+
+    return CHOOSABLE
+
+
 def _forms(module: str, *names: str) -> tuple:
     return tuple((module, n) for n in names)
 
@@ -693,6 +717,25 @@ FORM_CASES = [
              lambda s: {"current_password": factories.PASSWORD,
                         "new_password": "violet-ledger-canal-17",
                         "confirm": "violet-ledger-canal-17"}),
+    FormCase("alert-settings", "notifications.preferences", "agent_a",
+             lambda s: "/notifications/settings",
+             _forms("crm.notifications.forms", "AlertPreferencesForm"),
+             lambda s: {"email": "agent.a@nantong.example.cn", **{
+                 f"mode_{kind}": "digest" for kind in _alert_kinds()}}),
+    FormCase("park-robot", "notifications.park_robot", "manager_a",
+             lambda s: f"/notifications/parks/{s['park_a']}/robot",
+             _forms("crm.notifications.forms", "ParkRobotForm"),
+             lambda s: {"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0a1b2c3d-4e5f",
+                        "kinds": "blocker_opened"}),
+    FormCase("park-robot-test", "notifications.test_robot", "manager_a",
+             lambda s: f"/notifications/parks/{s['park_a']}/robot/test",
+             _forms("crm.notifications.forms", "PostForm"), lambda s: {}),
+    FormCase("park-robot-remove", "notifications.remove_robot", "manager_a",
+             lambda s: f"/notifications/parks/{s['park_a']}/robot/remove",
+             _forms("crm.notifications.forms", "PostForm"), lambda s: {}),
+    FormCase("delivery-resend", "notifications.resend", "admin",
+             lambda s: f"/notifications/deliveries/{s.dead_delivery()}/resend",
+             _forms("crm.notifications.forms", "PostForm"), lambda s: {}),
     FormCase("calendar-rotate", "auth.rotate_calendar", "agent_a", lambda s: "/profile/calendar",
              _forms("crm.auth.forms", "CalendarForm"), lambda s: {}),
     FormCase("token-create", "auth.create_token", "agent_a", lambda s: "/profile/tokens",
