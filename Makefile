@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app crm
 
-.PHONY: run test test-unit test-e2e install install-dev translations db demo worker browser clean
+.PHONY: run test test-unit test-e2e install install-dev translations db demo worker alert-sinks browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ run: demo
 
 worker: db
 	$(FLASK) crm worker
+
+## Local SMTP and WeCom-robot receivers that print what the demo's alerts send (README).
+alert-sinks: install-dev
+	$(BIN)/python scripts/alert_sinks.py
 
 ## The whole test suite: SQLite (unit and integration on $(TEST_WORKERS) processes, then the
 ## browser tests), then PostgreSQL when CRM_TEST_DATABASE_URL is set.  Each pytest-xdist

@@ -26,6 +26,9 @@ blocker_opened = _events.signal("blocker-opened")
 # milestones -------------------------------------------------------------------------------
 #: A milestone was completed or waived.  kwargs: milestone, actor_id
 milestone_finished = _events.signal("milestone-finished")
+#: A year's working-day schedule was loaded and moved open deadlines.  kwargs: year, moved
+#: ({project id: milestones whose due date moved})
+deadlines_moved = _events.signal("deadlines-moved")
 #: Running milestones became due soon or overdue (the SLA sweep).  kwargs: rows, a list of
 #: (MilestoneDue, state) with state "due_soon" or "overdue"
 milestones_due = _events.signal("milestones-due")
@@ -47,4 +50,5 @@ staff_unavailable = _events.signal("staff-unavailable")
 case_opened = _events.signal("case-opened")
 
 ALL = (project_registered, stage_changed, project_approved, blocker_opened, milestone_finished,
-       milestones_due, assignments_changed, staff_unavailable, case_opened, document_ready)
+       milestones_due, assignments_changed, staff_unavailable, case_opened, document_ready,
+       deadlines_moved)

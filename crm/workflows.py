@@ -13,6 +13,7 @@ undoes the change).  ``connect()`` is called by ``create_app``.
   case opened           -> the case's assignee and the park managers are notified
   blocker opened        -> the project's consultant, lead agent and park managers are notified
   document ready        -> whoever asked for the PDF is notified
+  deadlines moved       -> the consultant and lead agent of each project concerned are told
 
 Hooks without a reaction yet (for the features to come): ``project_approved``.
 """
@@ -73,6 +74,10 @@ def on_document_ready(sender, *, document_id, **_):
     return notifications.announce_document(document_id)
 
 
+def on_deadlines_moved(sender, *, year, moved, **_):
+    return notifications.announce_deadlines_moved(year, moved)
+
+
 RECEIVERS = (
     (signals.project_registered, on_project_registered),
     (signals.stage_changed, on_stage_changed),
@@ -83,6 +88,7 @@ RECEIVERS = (
     (signals.case_opened, on_case_opened),
     (signals.blocker_opened, on_blocker_opened),
     (signals.document_ready, on_document_ready),
+    (signals.deadlines_moved, on_deadlines_moved),
 )
 
 

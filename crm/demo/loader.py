@@ -256,8 +256,10 @@ class _DemoBuilder:
                      and not s.on_leave(self.today))
         for username, display, role, _ in DEMO_LOGINS:
             linked = consultant if role == Role.CONSULTANT else agent if role == Role.AGENT else None
-            create_user(username, display or linked.name, role, DEMO_PASSWORD, staff=linked,
-                        parks=[home] if role == Role.PARK_MANAGER else [])
+            user = create_user(username, display or linked.name, role, DEMO_PASSWORD,
+                               staff=linked, parks=[home] if role == Role.PARK_MANAGER else [])
+            # Email alerts reach the demo logins once a mail server is configured (README).
+            user.email = f"{username}@demo.daiban.example.cn"
         # Managers for the other parks, so every park has one.
         for number, park in enumerate(parks[1:], start=2):
             create_user(f"manager{number}", self.person_name(), Role.PARK_MANAGER, DEMO_PASSWORD,

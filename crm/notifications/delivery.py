@@ -11,6 +11,7 @@ the steps, so a crash loses nothing:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
@@ -95,37 +96,60 @@ def _address(delivery: Delivery) -> tuple[str | None, str]:
     return (robot.robot_key if robot else None), _locale(None)
 
 
-def attempt(delivery: Delivery, now: dt.datetime) -> bool:
-    """Send one claimed delivery and record the outcome.  True when sent."""
-    config = current_app.config
-    channel = CHANNELS.get(delivery.channel)
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed delivery ready to send, read inside a transaction and sent outside one."""
+
+    id: int
+    channel: str
+    message: Outgoing | None  # None: nothing to send to (the reason in ``problem``)
+    problem: str | None = None
+
+
+def prepare(delivery_id: int) -> Prepared:
+    """What to send for a claimed delivery, rendered in the recipient's language."""
+    delivery = db.session.get(Delivery, delivery_id)
     address, locale = _address(delivery)
+    if CHANNELS.get(delivery.channel) is None:
+        return Prepared(delivery.id, delivery.channel, None, f"no channel {delivery.channel!r}")
+    if address is None:
+        return Prepared(delivery.id, delivery.channel, None,
+                        "no address any more (the email or the robot was removed)")
+    return Prepared(delivery.id, delivery.channel, render(delivery, address, locale))
+
+
+def send(prepared: Prepared) -> str | None:
+    """Send (outside any transaction: a slow server holds no lock).  The error, or None."""
+    if prepared.message is None:
+        return prepared.problem
     try:
-        if channel is None:
-            raise SendFailed(f"no channel {delivery.channel!r}")
-        if address is None:
-            raise SendFailed("no address any more (the email or the robot was removed)")
-        channel.send(render(delivery, address, locale), config)
+        CHANNELS[prepared.channel].send(prepared.message, current_app.config)
     except SendFailed as exc:
-        error = str(exc)
-        if address:
-            error = error.replace(address, "…")  # never a secret in the log
+        # Never a secret in the log: the address (a robot's key) is blotted out.
+        return str(exc).replace(prepared.message.address, "…")
+    return None
+
+
+def record(prepared: Prepared, error: str | None, now: dt.datetime) -> bool:
+    """The outcome of a send: sent; or failed (tried again after a backoff), dead after the
+    last try or when there is nothing to send to.  True when sent."""
+    config = current_app.config
+    delivery = db.session.get(Delivery, prepared.id)
+    delivery.claimed_at = None
+    if error is None:
+        delivery.status = S.SENT.value
+        delivery.sent_at = now
+    else:
         delivery.last_error = f"{now:%Y-%m-%d %H:%M} UTC #{delivery.attempts}: {error}"[:1000]
-        if address is None or delivery.attempts >= config["ALERT_MAX_ATTEMPTS"]:
+        if prepared.message is None or delivery.attempts >= config["ALERT_MAX_ATTEMPTS"]:
             delivery.status = S.DEAD.value
         else:
             delivery.status = S.FAILED.value
             delivery.next_attempt_at = now + schedule.retry_delay(
                 delivery.attempts, base=config["ALERT_RETRY_BASE_SECONDS"],
                 cap=config["ALERT_RETRY_CAP_SECONDS"])
-        delivery.claimed_at = None
-        db.session.flush()
-        return False
-    delivery.status = S.SENT.value
-    delivery.sent_at = now
-    delivery.claimed_at = None
     db.session.flush()
-    return True
+    return error is None
 
 
 def resend(delivery: Delivery, now: dt.datetime | None = None) -> None:

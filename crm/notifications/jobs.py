@@ -8,7 +8,6 @@ from crm.extensions import db
 from crm.i18n import today
 from crm.milestones.queries import work_calendar
 from crm.notifications import delivery, escalation
-from crm.notifications.models import Delivery
 
 BATCH = 100
 
@@ -24,8 +23,10 @@ def deliver_alerts(limit: int = 1000) -> dict:
         if not ids:
             break
         for delivery_id in ids:
-            item = db.session.get(Delivery, delivery_id)
-            if delivery.attempt(item, utcnow()):
+            prepared = delivery.prepare(delivery_id)
+            db.session.commit()  # end the transaction before the (maybe slow) send
+            error = delivery.send(prepared)
+            if delivery.record(prepared, error, utcnow()):
                 sent += 1
             else:
                 failed += 1

@@ -61,6 +61,9 @@ def mail_configured() -> bool:
 
 
 def _clock(value: str) -> dt.time:
+    """HH:MM; "24:00" is the end of the day."""
+    if value == "24:00":
+        return dt.time.max
     hours, minutes = value.split(":")
     return dt.time(int(hours), int(minutes))
 

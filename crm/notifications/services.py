@@ -15,6 +15,7 @@ from crm.agents.models import Assignment, AssignmentRole
 from crm.auth.models import Role, User, user_parks
 from crm.db import utcnow
 from crm.documents.models import GeneratedDocument
+from crm.projects.models import Project
 from crm.extensions import db
 from crm.notifications.models import Notification
 from crm.notifications.outbox import Alert
@@ -166,3 +167,30 @@ def announce_document(document_id: int) -> int:
                   {"document": title,
                    "project": document.project.name if document.project else title},
                   link=f"/documents/{document.id}", project_id=document.project_id)
+
+
+def announce_deadlines_moved(year: int, moved: dict[int, int]) -> int:
+    """A loaded schedule moved deadlines: each project's chief consultant and lead agent are
+    told how many of its deadlines moved (bulk: a few queries whatever the number)."""
+    if not moved:
+        return 0
+    ids = sorted(moved)
+    people: dict[int, list[int]] = defaultdict(list)
+    projects: dict[int, tuple[str, int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for project_id, user_id in db.session.execute(
+            select(Assignment.project_id, User.id)
+            .join(User, User.staff_id == Assignment.staff_id)
+            .where(Assignment.project_id.in_(chunk), Assignment.ended_at.is_(None),
+                   Assignment.role.in_([AssignmentRole.CONSULTANT.value,
+                                        AssignmentRole.LEAD_AGENT.value]),
+                   User.active.is_(True))):
+            people[project_id].append(user_id)
+        projects.update({pid: (name, park_id) for pid, name, park_id in db.session.execute(
+            select(Project.id, Project.name, Project.park_id).where(Project.id.in_(chunk)))})
+    return outbox.record(
+        Alert(people.get(pid, []), "deadlines_moved",
+              {"year": year, "count": moved[pid], "project": projects[pid][0]},
+              f"/projects/{pid}", pid, projects[pid][1])
+        for pid in ids if pid in projects)

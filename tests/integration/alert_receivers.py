@@ -21,19 +21,22 @@ def _free_port() -> int:
 
 
 class Mailbox:
-    def __init__(self):
+    def __init__(self, on_receive=None):
         self.messages: list[email.message.EmailMessage] = []
+        self.on_receive = on_receive
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        if self.on_receive:
+            self.on_receive(message)
         return "250 OK"
 
 
 class SmtpReceiver:
-    def __init__(self):
-        self.mailbox = Mailbox()
-        self.port = _free_port()
+    def __init__(self, port: int | None = None, on_receive=None):
+        self.mailbox = Mailbox(on_receive)
+        self.port = port or _free_port()
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self):
@@ -52,7 +55,7 @@ class RobotReceiver:
     """Answers like WeCom's robot API.  ``fail_with`` (an HTTP status), ``errcode`` or
     ``delay`` (seconds before answering) change its next answers."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0, on_receive=None):
         self.posts: list[dict] = []  # {"key", "idempotency", "body"} as received
         self.fail_with: int | None = None
         self.errcode = 0
@@ -64,8 +67,11 @@ class RobotReceiver:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
                 key = self.path.split("key=", 1)[-1]
-                receiver.posts.append({"key": key, "body": body,
-                                       "idempotency": self.headers.get("Idempotency-Key")})
+                post = {"key": key, "body": body,
+                        "idempotency": self.headers.get("Idempotency-Key")}
+                receiver.posts.append(post)
+                if on_receive:
+                    on_receive(post)
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 if receiver.fail_with:
@@ -82,7 +88,7 @@ class RobotReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

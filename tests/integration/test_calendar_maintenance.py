@@ -88,6 +88,13 @@ def test_import_publishes_the_year_and_recomputes_open_deadlines_only(db_session
     assert (running.due_on, running.due_provisional) == (D(2027, 1, 15), False)
     assert paused.remaining_workdays == paused_before and not paused.due_provisional
     assert (finished.due_on, finished.outcome, finished.workdays_used) == finished_facts
+    # The project's consultant and lead agent are told its deadline moved (in-app here).
+    from crm.notifications.models import Notification
+
+    told = db_session.execute(select(Notification.user_id, Notification.params).where(
+        Notification.kind == "deadlines_moved")).all()
+    assert [uid for uid, _ in told] == [world.users["agent_b"].id]  # (the consultant has no login)
+    assert {params["count"] for _, params in told} == {1}
     calendar = work_calendar()
     assert not calendar.is_workday(D(2027, 1, 1)) and calendar.is_workday(D(2027, 2, 6))
     assert not calendar.is_provisional(D(2027, 6, 1))

@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from crm import signals
 from crm.audit import services as audit
 from crm.db import utcnow
 from crm.extensions import db
@@ -56,6 +57,7 @@ def file_error(messages: list) -> DomainError:
 class RecomputeResult:
     open: int  # running and paused milestones checked
     changed: int  # whose due date, frozen days or provisional mark changed
+    moved: dict = field(default_factory=dict)  # project id -> milestones whose due date moved
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def import_schedule(text: str, year: int, *, actor_id: int | None = None,
     calendar = build_calendar()
     recompute = recompute_open(calendar)
     forecasts.refresh_projects(None, local_today(), calendar)
+    if recompute.moved:
+        signals.deadlines_moved.send(None, year=year, moved=recompute.moved)
     working_days = sum(days.values())
     return ImportResult(year, len(days) - working_days, working_days, removed, recompute)
 
@@ -197,15 +201,17 @@ def recompute_open(calendar: WorkCalendar) -> RecomputeResult:
                 row.due_on, bool(row.due_provisional), row.remaining_workdays):
             changed[row.id] = facts
     ids = sorted(changed)
+    moved: dict[int, int] = defaultdict(int)
     for start in range(0, len(ids), 500):
         for milestone in db.session.scalars(select(Milestone).where(Milestone.id.in_(ids[start:start + 500]))):
             facts = changed[milestone.id]
             if facts.due_on != milestone.due_on:
                 milestone.notified_state = None
+                moved[milestone.project_id] += 1
             note = f"{milestone.due_on} -> {facts.due_on}" if facts.due_on != milestone.due_on else None
             milestone.due_on = facts.due_on
             milestone.due_provisional = facts.provisional
             milestone.remaining_workdays = facts.remaining_frozen
             audit.tag(milestone, "milestone.recompute", note)
         flush()
-    return RecomputeResult(len(rows), len(ids))
+    return RecomputeResult(len(rows), len(ids), dict(moved))
