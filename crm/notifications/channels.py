@@ -9,6 +9,7 @@ header on the robot post), so a receiver that honours it shows a retried message
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 import smtplib
 import socket
 import ssl
@@ -33,14 +34,16 @@ class Outgoing:
     html: str
 
 
-class Channel:
+class Channel(ABC):
     name = ""
 
+    @abstractmethod
     def configured(self, config) -> bool:
-        raise NotImplementedError
+        """Whether the channel's settings let it send."""
 
+    @abstractmethod
     def send(self, message: Outgoing, config) -> None:
-        raise NotImplementedError
+        """Send one message; raise SendFailed when it did not go."""
 
 
 class Email(Channel):

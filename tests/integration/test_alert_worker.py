@@ -11,28 +11,19 @@ import subprocess
 import time
 from collections import Counter
 
-import pytest
-from redis import Redis
 from rq import Queue
 from sqlalchemy import select, update
 
-from tests.conftest import REDIS_URL, ROOT
+from tests.conftest import ROOT
 from tests.integration.alert_receivers import RobotReceiver
-from tests.integration.pdf_support import FLASK, run_burst_worker, wait_for, worker_env
+from tests.integration.pdf_support import (  # noqa: F401  (redis_db: fixture)
+    FLASK, redis_db, run_burst_worker, wait_for, worker_env)
 
 ROBOT_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0a1b2c3d-worker-test"
 JOB = "crm.notifications.jobs.deliver_alerts"
 
 
-@pytest.fixture
-def redis():
-    connection = Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
-
-
-def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_nothing(app, world, redis):
+def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_nothing(app, world, redis_db):  # noqa: F811
     import datetime as dt
 
     from crm.extensions import db
@@ -53,7 +44,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_nothing(app, wor
             db.engine.dispose()
         env = dict(WECOM_API_BASE=robot.base, ALERT_CLAIM_SECONDS=1, WECOM_TIMEOUT=30)
         robot.delay = 30  # the first post hangs: the worker is killed while it waits
-        Queue("default", connection=redis).enqueue(JOB)
+        Queue("default", connection=redis_db).enqueue(JOB)
         worker = subprocess.Popen([FLASK, "--app", "crm", "crm", "worker", "--burst"], cwd=ROOT,
                                   env=worker_env(app, **env), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, start_new_session=True)
@@ -69,7 +60,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_nothing(app, wor
             db.engine.dispose()
         robot.delay = 0
         time.sleep(1.5)  # the dead worker's claim expires
-        Queue("default", connection=redis).enqueue(JOB)
+        Queue("default", connection=redis_db).enqueue(JOB)
         run_burst_worker(app, **env)
         with app.app_context():
             assert Counter(db.session.scalars(select(Delivery.status))) == {"sent": 4}
