@@ -17,5 +17,6 @@ from crm.portal.models import (  # noqa: F401
 from crm.notifications.models import (  # noqa: F401
     AlertPreference, Delivery, Escalation, Notification, ParkRobot)
 from crm.imports.models import ImportBatch, ImportMapping  # noqa: F401
+from crm.attachments.models import Attachment, AttachmentBlob  # noqa: F401
 from crm.audit.models import AuditEvent  # noqa: F401
 from crm.dashboard.models import ParkRollup  # noqa: F401

@@ -35,7 +35,7 @@ PURE = {"crm.milestones.calendar", "crm.milestones.sla", "crm.milestones.graph",
         "crm.projects.codes", "crm.portal.sampling"}
 # The domain packages, in the order they may depend on each other.
 ORDER = ("audit", "parks", "auth", "projects", "milestones", "agents", "portal", "dashboard",
-         "documents", "imports", "notifications")
+         "documents", "imports", "notifications", "attachments")
 WORKFLOWS = "crm.workflows"
 TOP_MODULES = {"crm", "crm.app", "crm.web", "crm.admin", "crm.cli", "crm.worker"}
 TOP_PACKAGES = {"api", "demo", "main"}
