@@ -94,6 +94,8 @@ def register_domain(app: Flask) -> None:
     trail's action labels and the periodic jobs."""
     from crm import transaction, workflows
     from crm.agents.services import roster, staffing
+    from crm.attachments import owners as attachment_owners
+    from crm.attachments import services as attachments
     from crm.audit import queries as trail
     from crm.audit import services as audit
     from crm.documents import services as documents
@@ -104,11 +106,14 @@ def register_domain(app: Flask) -> None:
 
     audit.install()
     transaction.install()
+    attachments.install()
+    attachment_owners.install(app)
     workflows.connect()
     app.extensions["audit_actions"] = {
         **trail.GENERIC_ACTIONS, **projects.AUDIT_ACTIONS, **lifecycle.AUDIT_ACTIONS,
         **schedules.AUDIT_ACTIONS, **staffing.AUDIT_ACTIONS, **roster.AUDIT_ACTIONS,
         **documents.AUDIT_ACTIONS, **portal.AUDIT_ACTIONS, **imports_revert.AUDIT_ACTIONS,
+        **attachments.AUDIT_ACTIONS,
     }
     app.extensions["periodic_jobs"] = list(PERIODIC_JOBS)
 

@@ -54,6 +54,15 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 # A spreadsheet uploaded to the import (a whole city's ledger fits easily).
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
+# Attachments (files on milestones, progress logs, problems): the largest file accepted, the
+# largest image (pixels, against decompression bombs), and where the bytes go: "folder" (files
+# under ATTACHMENT_FOLDER, default instance/attachments) or "database" (when web and workers
+# share no disk).  Files already stored are read from where they were written.
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+ATTACHMENT_MAX_PIXELS = 50_000_000
+ATTACHMENT_STORAGE = "folder"
+ATTACHMENT_FOLDER = None
+
 # UI language: Simplified Chinese by default, English available.
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

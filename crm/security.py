@@ -146,8 +146,11 @@ def token_hash(token: str) -> str:
 
 def upload_limit() -> int | None:
     """The body limit of an endpoint that takes a large file (registered in
-    ``app.extensions["upload_limits"]`` as endpoint -> config key), else None."""
+    ``app.extensions["upload_limits"]`` as endpoint -> config key, or -> a function that
+    computes the limit), else None."""
     key = current_app.extensions.get("upload_limits", {}).get(request.endpoint)
+    if callable(key):
+        return key()
     return current_app.config[key] if key else None
 
 

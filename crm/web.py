@@ -17,6 +17,7 @@ from crm.errors import DomainError, domain_error_response, error_response, from_
 
 def register_blueprints(app: Flask) -> None:
     from crm.agents.views import bp as agents_bp
+    from crm.attachments.views import bp as attachments_bp
     from crm.imports.views import bp as imports_bp
     from crm.agents.views.team import team_context
     from crm.auth.views import bp as auth_bp
@@ -45,6 +46,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(attachments_bp)
     # The project page shows its own header and log, then these sections of other packages.
     app.extensions["project_panels"] = [
         Panel("team", 10, "agents/_team_panel.html", team_context),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from crm.api import (
-    assignments, dashboard, docs, documents, feedback, imports, logs, milestones, plans,
+    assignments, attachments, dashboard, docs, documents, feedback, imports, logs, milestones, plans,
     projects, reference,
 )
 from crm.api.core import API_PREFIX, DaibanApi, authenticate, token_rate_key
@@ -38,7 +38,8 @@ def init_api(app: Flask) -> DaibanApi:
 
     api = DaibanApi(app)
     for blueprint in (reference.bp, projects.bp, milestones.bp, plans.bp, logs.bp,
-                      assignments.bp, documents.bp, dashboard.bp, feedback.bp, imports.bp):
+                      assignments.bp, documents.bp, dashboard.bp, feedback.bp, imports.bp,
+                      attachments.bp):
         csrf.exempt(blueprint)  # no cookie authenticates the API, so no CSRF exposure
         # The same limit (module-level functions) on every call: registered once however
         # many apps are created.

@@ -51,6 +51,7 @@ ENTITIES: dict[str, object] = {
     "joint_handlings": _l("Joint handling"),
     "ratings": _l("Enterprise rating"),
     "satisfaction_cases": _l("Bad-review case"),
+    "attachments": _l("Attached file"),
 }
 
 FIELDS: dict[str, object] = {
@@ -110,7 +111,10 @@ HIDDEN = {"id", "project_id", "log_id", "stage_changed_at", "created_by_id",
           "requested_at", "finished_at", "enqueued_at", "attempts", "job_id", "size", "sha256",
           "content", "forecast_on", "slack_workdays", "critical", "salt", "token_hash", "document_id", "link_id", "confirmed_at",
           "submitted_at", "opened_at", "classified_at", "rating_id", "calendar_salt",
-          "calendar_token_hash"}
+          "calendar_token_hash",
+          # attached files: where the bytes are and what they are, not for reading
+          "owner_type", "owner_id", "content_type", "storage", "storage_key", "thumbnail_key",
+          "width", "height", "uploaded_by_id", "uploaded_at", "purpose"}
 
 # Stored codes shown as labels: field -> label group (status depends on the record type).
 CODE_GROUPS = {

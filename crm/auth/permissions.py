@@ -34,6 +34,10 @@ class Action(enum.StrEnum):
     PARK_DASHBOARD = "dashboard.park"  # a park's figures and lists (all its projects)
     CITY_DASHBOARD = "dashboard.city"  # every park side by side
     IMPORT = "import"  # bring a ledger or a roster in from a spreadsheet, revert it
+    ATTACHMENT_UPLOAD = "attachment.upload"  # attach a file to a milestone, a log entry...
+    ATTACHMENT_DOWNLOAD = "attachment.download"
+    # Remove a file: staff only the files they attached (crm/attachments/services.py).
+    ATTACHMENT_DELETE = "attachment.delete"
     ADMIN = "admin"
 
 
@@ -65,6 +69,10 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.PARK_DASHBOARD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.CITY_DASHBOARD: {Role.ADMIN, Role.LEADER},
     Action.IMPORT: {Role.ADMIN, Role.PARK_MANAGER},
+    Action.ATTACHMENT_UPLOAD: _ALL_WRITERS,
+    Action.ATTACHMENT_DOWNLOAD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
+                                 Role.AGENT},
+    Action.ATTACHMENT_DELETE: _ALL_WRITERS,
     Action.ADMIN: {Role.ADMIN},
 }
 

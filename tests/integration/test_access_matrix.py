@@ -103,7 +103,7 @@ def skipped(rule) -> bool:
 # out of scope for every role, admins included.
 PERSONAL = frozenset({"token", "notification"})
 PROJECT_KINDS = frozenset({"project", "milestone", "log", "document", "dependency", "joint",
-                           "case"})  # have a same_park case
+                           "case", "attachment"})  # have a same_park case
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,8 @@ DOC = {"document_id": "document"}
 SUMMARY = {"document_id": "summary"}
 CITY_SUMMARY = {"document_id": "city_summary"}
 NOT_SUMMARISERS = frozenset({"consultant", "agent"})  # see no summaries at all
+ATTACHMENT = {"attachment_id": "attachment"}
+PLOG = {"project_id": "project", "log_id": "log"}
 
 MATRIX: list[Entry] = [
     # -- home, notifications, profile ----------------------------------------------------
@@ -311,6 +313,26 @@ MATRIX: list[Entry] = [
           ("service order", DOC, NOBODY),
           ("park summary", SUMMARY, NOT_SUMMARISERS),
           ("city summary", CITY_SUMMARY, ALL - CITY))],
+
+    # -- attachments (uploaded by agent_a: the consultant may not remove another's file) -------
+    *[E(method, "/attachments/<owner_type>/<int:owner_id>", may, variant=owner,
+        params={"owner_type": f"={owner}", "owner_id": owner})
+      for owner in ("milestone", "log") for method, may in (("GET", ALL), ("POST", WRITERS))],
+    E("GET", "/attachments/<int:attachment_id>/download", ALL, params=ATTACHMENT),
+    E("GET", "/attachments/<int:attachment_id>/thumbnail", ALL, params=ATTACHMENT),
+    E("POST", "/attachments/<int:attachment_id>/delete", WRITERS, params=ATTACHMENT,
+      override={"consultant": {403}}),
+    E("GET", "/api/v1/projects/<int:project_id>/milestones/<int:milestone_id>/attachments", ALL,
+      params=PM),
+    E("POST", "/api/v1/projects/<int:project_id>/milestones/<int:milestone_id>/attachments",
+      WRITERS, params=PM),
+    E("GET", "/api/v1/projects/<int:project_id>/logs/<int:log_id>/attachments", ALL, params=PLOG),
+    E("POST", "/api/v1/projects/<int:project_id>/logs/<int:log_id>/attachments", WRITERS,
+      params=PLOG),
+    E("GET", "/api/v1/attachments/<int:attachment_id>", ALL, params=ATTACHMENT),
+    E("GET", "/api/v1/attachments/<int:attachment_id>/download", ALL, params=ATTACHMENT),
+    E("DELETE", "/api/v1/attachments/<int:attachment_id>", WRITERS, params=ATTACHMENT,
+      override={"consultant": {403}}),
 
     # -- API: reference data -----------------------------------------------------------------
     E("GET", "/api/v1/districts", ALL),
@@ -626,6 +648,19 @@ def _build_extras(w):
             .order_by(Notification.id.desc()))
         token, secrets[username] = create_token(db.session.get(User, user.id), "access matrix")
         token_ids[username] = token.id
+    # Attached files (a photo, so it has a thumbnail) by each project's agent, kept in the
+    # database so that restoring the snapshot restores them too.
+    from flask import current_app
+
+    from crm.attachments import owners as attachment_owners
+    from crm.attachments import services as attachment_services
+    from tests.integration.attachments_support import image
+
+    current_app.config["ATTACHMENT_STORAGE"] = "database"
+    files = {k: attachment_services.attach(
+        attachment_owners.resolve("milestone", milestones[k].id), data=image("PNG"),
+        filename=f"矩阵附件{k}.png", purpose=None, actor_id=users[author].id)
+        for k, author in (("a1", "agent_a"), ("a2", "manager_a"), ("b1", "agent_b"))}
     lead_a1 = db.session.scalar(db.select(Assignment.id).where(
         Assignment.project_id == a1.id, Assignment.role == "lead_agent",
         Assignment.ended_at.is_(None)))
@@ -648,6 +683,8 @@ def _build_extras(w):
                   (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "log": {k2: blockers[k].id for k2, k in
                 (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
+        "attachment": {k2: files[k].id for k2, k in
+                       (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "document": {k2: orders[k].id for k2, k in
                      (("own", "a1"), ("other_park", "b1"), ("same_park", "a2"))},
         "summary": {"own": summary_a.id, "other_park": summary_b.id},
@@ -666,8 +703,8 @@ def _build_extras(w):
     # consultants and agents also project a2 (in their park, not theirs).
     park_b_names = [w.park_b.name, w.park_b.short_name, b1.name, b1.investor_name,
                     w.staff["consultant_b"].name, w.staff["agent_b"].name,
-                    w.staff["agent_b2"].name, milestones["b1"].name, "矩阵堵点b1"]
-    a2_names = [a2.name, a2.investor_name, milestones["a2"].name, "矩阵堵点a2"]
+                    w.staff["agent_b2"].name, milestones["b1"].name, "矩阵堵点b1", "矩阵附件b1"]
+    a2_names = [a2.name, a2.investor_name, milestones["a2"].name, "矩阵堵点a2", "矩阵附件a2"]
     secret_names = {role: [] for role in SEE_ALL}
     secret_names["park_manager"] = park_b_names
     for role in ASSIGNED_ONLY:
@@ -784,7 +821,7 @@ def visible_text(response) -> str:
         book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
         return "\n".join(str(cell) for sheet in book.worksheets
                          for row in sheet.iter_rows(values_only=True) for cell in row)
-    if kind == "application/pdf":
+    if kind == "application/pdf" or kind.startswith("image/"):  # files: no names to leak
         return ""
     return response.get_data(as_text=True)
 

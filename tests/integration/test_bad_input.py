@@ -428,6 +428,25 @@ class Scene:
             lambda: factories.project(db.session.get(Park, self.ids["park_a"]),
                                       f"待分配项目{next(factories._serial)}"))
 
+    def attachment(self) -> int:
+        """A photo attached by agent_a to a milestone of a1 (to remove)."""
+        from flask import current_app
+        from sqlalchemy import select
+
+        from crm.attachments import owners, services
+        from crm.attachments.models import Attachment
+        from crm.extensions import db
+        from tests.integration.attachments_support import image
+
+        def make():
+            current_app.config["ATTACHMENT_STORAGE"] = "database"
+            return services.attach(owners.resolve("milestone", self.milestone("start")),
+                                   data=image("PNG"), filename="照片.png", purpose=None,
+                                   actor_id=self.ids["user_agent_a"])
+
+        return self._first_or_new(select(Attachment.id).where(
+            Attachment.uploaded_by_id == self.ids["user_agent_a"]).order_by(Attachment.id), make)
+
     def other_stage(self) -> str:
         """A stage a1 is not in (a manual stage change to make)."""
         from crm.extensions import db
@@ -869,6 +888,13 @@ FORM_CASES = [
              lambda s: f"/projects/logs/{s.entry()}/edit", _forms(PROJECTS, "LogEditForm"),
              lambda s: {"milestone": "", "happened_on": _today(s), "hours": "2",
                         "text": "走访企业（修改）"}),
+    FormCase("attachment-upload", "attachments.upload", "agent_a",
+             lambda s: f"/attachments/milestone/{s.milestone('start')}",
+             _forms("crm.attachments.forms", "UploadForm"),
+             lambda s: {"purpose": "approval_document"}, files=("file",)),
+    FormCase("attachment-delete", "attachments.delete", "agent_a",
+             lambda s: f"/attachments/{s.attachment()}/delete",
+             _forms("crm.attachments.forms", "RemoveForm"), lambda s: {}),
     FormCase("project-new", "projects.create", "manager_a", lambda s: "/projects/new",
              _forms(PROJECTS, "ProjectForm"),
              lambda s: {**PROJECT_FIELDS, "name": "新登记项目", "park": str(s["park_a"]),
@@ -918,6 +944,13 @@ JSON_CASES = [
              lambda s: {"reason": "政策调整"}),
     JsonCase("api-service-order", "api_documents.ServiceOrders", "POST", "agent_a",
              lambda s: f"/api/v1/projects/{s['project_a1']}/service-orders"),
+    *[JsonCase(f"api-attachment-{owner}", f"api_attachments.{view}", "POST", "agent_a",
+               lambda s, o=owner: (f"/api/v1/projects/{s['project_a1']}/milestones/"
+                                   f"{s.milestone('start')}/attachments" if o == "milestone" else
+                                   f"/api/v1/projects/{s['project_a1']}/logs/{s.entry()}/attachments"))
+      for owner, view in (("milestone", "MilestoneAttachments"), ("log", "LogAttachments"))],
+    JsonCase("api-attachment-delete", "api_attachments.AttachmentItem", "DELETE", "agent_a",
+             lambda s: f"/api/v1/attachments/{s.attachment()}"),
     JsonCase("api-summary", "api_documents.Summaries", "POST", "manager_a",
              lambda s: "/api/v1/summaries",
              lambda s: {"scope": str(s["park_a"]), "start": "2025-01-01", "end": "2025-06-30"}),
