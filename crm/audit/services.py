@@ -159,34 +159,96 @@ def _before_flush(session, flush_context, instances):
     session.info["audit_pending"] = _collect(session)
 
 
+def event_row(session: Session, *, entity_type: str, entity_id, project_id: int | None,
+              action: str, changes: dict, note: str | None = None, created: bool = False,
+              user_id: int | None = None, now: dt.datetime | None = None) -> dict:
+    """One audit event's values, as the session hook writes them (the session's import batch
+    and, unless given, its actor)."""
+    return {
+        "occurred_at": now or dt.datetime.now(dt.timezone.utc),
+        "user_id": _actor_id(session) if user_id is None else user_id,
+        "entity_type": entity_type,
+        "entity_id": entity_id if isinstance(entity_id, int) else None,
+        "project_id": project_id,
+        "action": action,
+        "changes": changes,
+        "note": note,
+        "import_batch_id": session.info.get(BATCH_KEY),
+        "created_row": True if created else None,
+    }
+
+
+def created_changes(values: dict) -> dict:
+    """The changes of a row inserted with ``values`` (a bulk insert's row), as the hook
+    records an inserted object's: every column set, bookkeeping and secrets left out."""
+    return {key: [None, _jsonable(value)] for key, value in values.items()
+            if value is not None and key not in _SKIPPED}
+
+
+def changed_values(before: dict, after: dict) -> dict:
+    """The changes between two states of a row's columns, as the hook records an update."""
+    changes = {}
+    for key, new in after.items():
+        old = before.get(key)
+        if old is new or key in _SKIPPED:
+            continue
+        if _jsonable(old) != _jsonable(new):
+            changes[key] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+def insert_created(session: Session, table, rows: list[dict], *, project_of,
+                   action: str = "create", note: str | None = None) -> list[int]:
+    """Insert ``rows`` into ``table`` (bulk writers that bypass the session and its hook) and
+    audit each as the hook audits an inserted object; ``project_of(id, row)`` names its
+    project.  Returns the new rows' ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    ids = insert_ids(session, table, rows)
+    write_events(session, [
+        event_row(session, entity_type=table.name, entity_id=new_id,
+                  project_id=project_of(new_id, row), action=action,
+                  changes=created_changes(row), note=note, created=True)
+        for new_id, row in zip(ids, rows)])
+    return ids
+
+
+def insert_ids(session: Session, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` with a few multi-row statements; their new ids, in the order of ``rows``.
+
+    PostgreSQL orders what RETURNING answers by the rows sent (SQLAlchemy's sentinel).  SQLite
+    would be sent one statement per row for that, so there the ids are asked for unordered and
+    sorted: it numbers the rows it inserts one after the other, in the order sent (a new rowid
+    is one more than the largest, and the transaction holds the write lock)."""
+    statement = insert(table)
+    if session.get_bind().dialect.name == "sqlite":
+        return sorted(session.execute(statement.returning(table.c.id), rows).scalars())
+    return list(session.execute(statement.returning(table.c.id, sort_by_parameter_order=True),
+                                rows).scalars())
+
+
+def write_events(session: Session, values: list[dict]) -> None:
+    """Insert audit events built by ``event_row`` (bulk writers that bypass the session hook)."""
+    if values:
+        session.connection().execute(insert(AuditEvent), values)
+
+
 def _after_flush(session, flush_context):
     rows = session.info.pop("audit_pending", [])
     if not rows:
         return
     now = dt.datetime.now(dt.timezone.utc)
-    batch_id = session.info.get(BATCH_KEY)
     values = []
     for row in rows:
         obj = row["obj"]
         state = inspect(obj)
         # New rows have no identity key until the flush finishes; their primary key is set.
         key = state.identity or state.mapper.primary_key_from_instance(obj)
-        entity_id = key[0] if key else None
-        values.append(
-            {
-                "occurred_at": now,
-                "user_id": row["user_id"],
-                "entity_type": _entity_type(obj),
-                "entity_id": entity_id if isinstance(entity_id, int) else None,
-                "project_id": _project_id(obj),
-                "action": row["action"],
-                "changes": row["changes"],
-                "note": row["note"],
-                "import_batch_id": batch_id,
-                "created_row": True if row["kind"] == "create" else None,
-            }
-        )
-    session.connection().execute(insert(AuditEvent), values)
+        values.append(event_row(session, entity_type=_entity_type(obj),
+                            entity_id=key[0] if key else None, project_id=_project_id(obj),
+                            action=row["action"], changes=row["changes"], note=row["note"],
+                            created=row["kind"] == "create", user_id=row["user_id"], now=now))
+    write_events(session, values)
 
 
 def _after_rollback(session, previous_transaction=None):

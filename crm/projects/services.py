@@ -17,8 +17,9 @@ import datetime as dt
 import decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm import signals
 from crm.audit import services as audit
@@ -96,11 +97,47 @@ def create_project(data: dict, *, park_id: int, stage: str, actor_id: int | None
     project = Project(park_id=park_id, stage=stage, created_by_id=actor_id, **data)
     db.session.add(project)
     _flush_project()
-    db.session.add(StageChange(project_id=project.id, from_stage=None, to_stage=project.stage,
-                               changed_by_id=actor_id, automatic=False))
+    db.session.add(StageChange(**_first_stage(project.id, project.stage, actor_id)))
     db.session.flush()
     signals.project_registered.send(project, project=project, actor_id=actor_id)
     return project
+
+
+def _first_stage(project_id: int, stage: str, actor_id: int | None) -> dict:
+    """The stage change that records a new project's first stage."""
+    return {"project_id": project_id, "from_stage": None, "to_stage": stage,
+            "changed_by_id": actor_id, "automatic": False}
+
+
+def create_projects(items: list[tuple[dict, int, str]], *, actor_id: int | None) -> list[Project]:
+    """``create_project`` for many projects at once, (data, park_id, stage) each, written with
+    a few bulk statements (audited as the session hook would), then announced one by one
+    (``project_registered``).  Raises DomainError before writing anything when a code is
+    taken (by a project in the database or by two of ``items``).  For bulk work (an import):
+    run it inside ``plans.deferred()`` and ``staffing.deferred()`` so the reactions are bulk
+    too."""
+    if not items:
+        return []
+    codes = []
+    for data, _park_id, stage in items:
+        _check_fields(data)
+        _check_stage(stage)
+        if data.get("code"):
+            codes.append(data["code"])
+    if len(set(codes)) != len(codes) or (codes and db.session.scalar(
+            select(Project.id).where(Project.code.in_(codes)).limit(1)) is not None):
+        raise DomainError(CODE_TAKEN, "code")
+    session = db.session
+    rows = [{"park_id": park_id, "stage": stage, "created_by_id": actor_id, **data}
+            for data, park_id, stage in items]
+    ids = audit.insert_created(session, Project.__table__, rows, project_of=lambda pid, _row: pid)
+    _insert_stage_changes([_first_stage(pid, row["stage"], actor_id)
+                           for pid, row in zip(ids, rows)])
+    projects = list(session.scalars(select(Project).where(Project.id.in_(ids))
+                                    .order_by(Project.id)))
+    for project in projects:
+        signals.project_registered.send(project, project=project, actor_id=actor_id)
+    return projects
 
 
 def update_project(project: Project, data: dict, *, expected_version: int | None) -> Project:
@@ -141,10 +178,63 @@ def change_stage(project: Project, to_stage: str, *, reason: str | None, actor_i
     project.stage_changed_at = utcnow()
     audit.tag(project, "project.stage_auto" if automatic else "project.stage", reason or None)
     flush()
-    signals.stage_changed.send(project, project=project, change=change, actor_id=actor_id)
-    if to_stage == Stage.APPROVED.value:
-        signals.project_approved.send(project, project=project, actor_id=actor_id)
+    _announce_stage(project, change, actor_id)
     return change
+
+
+def _insert_stage_changes(rows: list[dict]) -> list[int]:
+    return audit.insert_created(db.session, StageChange.__table__, rows,
+                                project_of=lambda _id, row: row["project_id"])
+
+
+def _announce_stage(project: Project, change: StageChange, actor_id: int | None) -> None:
+    signals.stage_changed.send(project, project=project, change=change, actor_id=actor_id)
+    if change.to_stage == Stage.APPROVED.value:
+        signals.project_approved.send(project, project=project, actor_id=actor_id)
+
+
+def advance_stages(moves: list[tuple[Project, list[str]]], *, actor_id: int | None) -> int:
+    """Automatic stage changes of many projects at once, each project through its list of
+    stages in order (``lifecycle.next_stage`` decides them): recorded, audited and announced
+    one change at a time as ``change_stage`` does, written with a few bulk statements.  The
+    caller holds the projects' locks (``forecasts.lock_plans``).  Returns the changes made."""
+    session = db.session
+    changes, events, updates = [], [], []
+    for project, stages in moves:
+        before = {"stage": project.stage, "stage_changed_at": project.stage_changed_at}
+        for to_stage in stages:
+            _check_stage(to_stage)
+            now = utcnow()
+            changes.append({"project_id": project.id, "from_stage": before["stage"],
+                            "to_stage": to_stage, "changed_at": now, "changed_by_id": actor_id,
+                            "automatic": True, "reason": None})
+            after = {"stage": to_stage, "stage_changed_at": now}
+            events.append(audit.event_row(
+                session, entity_type="projects", entity_id=project.id, project_id=project.id,
+                action="project.stage_auto", changes=audit.changed_values(before, after)))
+            before = after
+        if stages:
+            updates.append({"b_id": project.id, "b_stage": before["stage"],
+                            "b_at": before["stage_changed_at"], "b_version": project.version})
+    if not changes:
+        return 0
+    audit.write_events(session, events)
+    ids = _insert_stage_changes(changes)
+    projects_table = Project.__table__
+    session.execute(
+        update(projects_table).where(projects_table.c.id == bindparam("b_id"))
+        .values(stage=bindparam("b_stage"), stage_changed_at=bindparam("b_at"),
+                version=bindparam("b_version") + 1, updated_at=utcnow()), updates)
+    by_id = {p.id: p for p, _stages in moves}
+    for values in updates:
+        project = by_id[values["b_id"]]
+        set_committed_value(project, "stage", values["b_stage"])
+        set_committed_value(project, "stage_changed_at", values["b_at"])
+        set_committed_value(project, "version", values["b_version"] + 1)
+    records = {c.id: c for c in session.scalars(select(StageChange).where(StageChange.id.in_(ids)))}
+    for change_id, values in zip(ids, changes):
+        _announce_stage(by_id[values["project_id"]], records[change_id], actor_id)
+    return len(changes)
 
 
 # -- the progress log --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -191,23 +192,13 @@ class AutoResult:
         return not self.unassigned
 
 
-def auto_assign(project: Project, actor_id: int | None = None, *, pools: Pools | None = None,
-                today: dt.date | None = None) -> AutoResult:
-    """Give the project, by the rule, a chief consultant and a lead agent for each it lacks.
-
-    Safe right after the project is flushed (it needs ``id`` and ``park_id``).  A role nobody
-    is eligible for stays empty, and the project waits in its park's unassigned queue.
-    """
+def _by_rule(project: Project, pools: Pools, today: dt.date, current: list[Assignment]) -> AutoResult:
+    """Who the rule gives the project for each principal role it lacks (nothing written)."""
     if project.status == ProjectStatus.DROPPED.value:
         raise DomainError(_("A dropped project gets no staff."), "project")
-    pools = pools or Pools()
-    pools.roster(project.park_id)  # lock the park's roster first: concurrent changes take turns
-    today = today or local_today()
-    current = active_on_projects([project.id]).get(project.id, [])
     filled = {a.role for a in current}
     serving = {a.staff_id for a in current}
     result = AutoResult(project)
-    events = []
     for role in PRINCIPAL_ROLES:
         if role in filled:
             continue
@@ -215,15 +206,97 @@ def auto_assign(project: Project, actor_id: int | None = None, *, pools: Pools |
         if chosen is None:
             result.unassigned.append(role)
             continue
+        serving.add(chosen.id)
+        result.assigned[role] = chosen
+    return result
+
+
+_DEFERRED = "staffing_deferred"
+
+
+@contextmanager
+def deferred(today: dt.date | None = None):
+    """Within the block, ``auto_assign`` (without pools of its own) only notes its projects;
+    they get their staff at the end, in bulk and in the order noted (``auto_assign_bulk``).
+    For bulk work such as an import."""
+    session = db.session
+    if _DEFERRED in session.info:
+        yield
+        return
+    pending = session.info[_DEFERRED] = []
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    by_actor: dict = {}
+    for project, actor_id in pending:
+        by_actor.setdefault(actor_id, []).append(project)
+    for actor_id, projects in by_actor.items():
+        auto_assign_bulk(projects, actor_id, today=today)
+
+
+def auto_assign(project: Project, actor_id: int | None = None, *, pools: Pools | None = None,
+                today: dt.date | None = None) -> AutoResult:
+    """Give the project, by the rule, a chief consultant and a lead agent for each it lacks.
+
+    Safe right after the project is flushed (it needs ``id`` and ``park_id``).  A role nobody
+    is eligible for stays empty, and the project waits in its park's unassigned queue.
+    """
+    pending = db.session.info.get(_DEFERRED)
+    if pending is not None and pools is None:
+        if project.status == ProjectStatus.DROPPED.value:
+            raise DomainError(_("A dropped project gets no staff."), "project")
+        pending.append((project, actor_id))
+        return AutoResult(project)
+    pools = pools or Pools()
+    pools.roster(project.park_id)  # lock the park's roster first: concurrent changes take turns
+    today = today or local_today()
+    current = active_on_projects([project.id]).get(project.id, [])
+    result = _by_rule(project, pools, today, current)
+    events = []
+    for role, chosen in result.assigned.items():
         assignment = start_assignment(project, role, chosen, actor_id=actor_id, action="assignment.assign",
                             automatic=True)
         pools.took(chosen, assignment.started_at)
-        serving.add(chosen.id)
-        result.assigned[role] = chosen
         events.append(("assigned", chosen.id, project, role))
     db.session.flush()
     announce(events)
     return result
+
+
+def auto_assign_bulk(projects: list[Project], actor_id: int | None = None,
+                     today: dt.date | None = None) -> list[AutoResult]:
+    """``auto_assign`` for many projects in order, loads kept current between them, the
+    assignments written with a few bulk statements (audited as the session hook would) and
+    announced at once."""
+    if not projects:
+        return []
+    session = db.session
+    pools = Pools()
+    for park_id in sorted({p.park_id for p in projects}):
+        pools.roster(park_id)  # the rosters' locks first, in a fixed order
+    today = today or local_today()
+    current = active_on_projects([p.id for p in projects])
+    results, rows, events = [], [], []
+    for project in projects:
+        result = _by_rule(project, pools, today, current.get(project.id, []))
+        results.append(result)
+        for role, chosen in result.assigned.items():
+            now = utcnow()
+            rows.append({"project_id": project.id, "staff_id": chosen.id, "role": role,
+                         "started_at": now, "assigned_by_id": actor_id, "forced": False,
+                         "automatic": True})
+            chosen.last_assigned_at = now
+            pools.took(chosen, now)
+            events.append(("assigned", chosen.id, project, role))
+    if rows:
+        audit.insert_created(session, Assignment.__table__, rows, action="assignment.assign",
+                             project_of=lambda _id, row: row["project_id"])
+        for project in projects:
+            session.expire(project, ["assignments"])
+        session.flush()  # the staff's last assignment (bookkeeping)
+    announce(events)
+    return results
 
 
 def auto_assign_many(projects: Iterable[Project], actor_id: int | None = None,

@@ -20,10 +20,10 @@ from crm.extensions import db
 from crm.i18n import today as local_today
 from crm.imports import columns, reading
 from crm.imports.models import BatchStatus, ImportBatch, ImportKind, ImportMapping, ImportMode
-from crm.imports.services import ledger, roster
+from crm.imports.services import approvals, ledger, roster
 from crm.milestones.queries import pinned_calendar
 from crm.milestones.services import forecasts
-from crm.imports.services.rows import PROGRESS_EVERY, Outcome, Row, apply, index_of
+from crm.imports.services.rows import PROGRESS_EVERY, Outcome, Row, apply, index_of, record
 from crm.parks.models import Park
 from crm.transaction import flush, lock
 
@@ -157,19 +157,32 @@ def run(batch: ImportBatch, *, write: bool, park_ids: set[int],
     audit.set_import_batch(session, batch.id if write else None)
     done = 0
 
-    def step(row, change, fields=None):
+    def counted():
         nonlocal done
-        apply(row, outcome, change, fields)
         done += 1
         if done % PROGRESS_EVERY == 0:
             progress(done)
 
+    def step(row, change, fields=None):
+        """A row through the services, in its own savepoint."""
+        apply(row, outcome, change, fields)
+        counted()
+
+    def done_row(row, result):
+        """A row checked (and written) in bulk: its result, or None with its problems."""
+        record(row, outcome, result)
+        counted()
+
     try:
         with pinned_calendar(), forecasts.deferred(refresh=write):
-            _each_row(batch, sheets, park_ids, step)
+            _each_row(batch, sheets, park_ids, step, done_row)
         progress(done)
     finally:
         audit.set_import_batch(session, None)
+    sheet_order: dict[str, int] = {}
+    for error in outcome.errors:
+        sheet_order.setdefault(error["sheet"], len(sheet_order))
+    outcome.errors.sort(key=lambda e: (sheet_order[e["sheet"]], e["row"]))
     if write:
         outer.commit()
     else:
@@ -177,7 +190,18 @@ def run(batch: ImportBatch, *, write: bool, park_ids: set[int],
     return outcome
 
 
-def _each_row(batch: ImportBatch, sheets: dict, park_ids: set[int], step) -> None:
+def _chunks(rows, size: int):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _each_row(batch: ImportBatch, sheets: dict, park_ids: set[int], step, done_row) -> None:
     session = db.session
     if batch.kind == ImportKind.ROSTER:
         staff = roster.Roster(mode=batch.mode, park=session.get(Park, batch.park_id),
@@ -190,13 +214,14 @@ def _each_row(batch: ImportBatch, sheets: dict, park_ids: set[int], step) -> Non
                              default_park_id=batch.park_id, park_ids=park_ids,
                              actor_id=batch.created_by_id, today=local_today())
         if columns.PROJECTS_SHEET in sheets and batch.kind == ImportKind.PROJECTS:
-            for row in _rows(batch, columns.PROJECTS_SHEET, sheets[columns.PROJECTS_SHEET]):
-                step(row, book.project_row)
+            for chunk in _chunks(_rows(batch, columns.PROJECTS_SHEET,
+                                       sheets[columns.PROJECTS_SHEET]), ledger.CHUNK):
+                book.project_rows(chunk, step, done_row)
         if columns.PROGRESS_SHEET in sheets:
             rows = ledger.progress_order(
                 _rows(batch, columns.PROGRESS_SHEET, sheets[columns.PROGRESS_SHEET]))
-            for row in rows:
-                step(row, book.progress_row, ledger.SERVICE_FIELDS)
+            approvals.Approvals(park_ids=set(book.parks), actor_id=batch.created_by_id,
+                                today=book.today, choices=book.choices).rows(rows, done_row)
 
 
 def finish(batch: ImportBatch, outcome: Outcome, *, write: bool) -> None:

@@ -1,14 +1,15 @@
-"""A park's ledger (台账): project rows and their approval progress.
+"""A park's ledger (台账): its project rows (the approval progress rows: approvals.py).
 
-Every row goes through the services the pages use — ``create_project`` (its approval plan and
-staff by the park's rule follow, as for a project typed in), ``update_project``,
-``change_stage``, and the milestone lifecycle (start, pause, resume, complete, with deadlines
-from the working-day calendar) — after the project form has checked it.  So an imported
-project obeys exactly the rules of one entered by hand.
+Every row is checked by the project form, then goes through the services the pages use —
+``create_project`` (its approval plan and staff by the park's rule follow, as for a project
+typed in), ``update_project``, ``change_stage`` — so an imported project obeys exactly the
+rules of one entered by hand.  New projects, the bulk of a first import, are registered a
+chunk at a time by the bulk version of the same service (``create_projects``: plans and staff
+in bulk too).
 
 Matching: a row is the project with its national project code, else the one with its
-investor's credit code and name, else (progress rows) the one of that name in the user's
-parks.  Blank cells of a matched project keep its current values.
+investor's credit code and name, else the one of its park, investor and name.  Blank cells
+of a matched project keep its current values.
 """
 
 from __future__ import annotations
@@ -17,22 +18,22 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from crm.agents.models import AssignmentRole, Staff
 from crm.agents.services import staffing
+from crm.milestones.services import plans
 from crm.extensions import db
 from crm.imports.columns import normalise
 from crm.imports.models import ImportMode
 from crm.imports.services import values
 from crm.imports.services.rows import DUPLICATE_IN_FILE, NEW, UNCHANGED, UPDATE, Row
-from crm.milestones.models import Milestone, MilestoneStatus
-from crm.milestones.services import lifecycle
 from crm.parks.models import Park
 from crm.projects.forms import ledger_form
 from crm.projects.models import Project, Stage
-from crm.projects.services import EDITABLE_FIELDS, change_stage, create_project, update_project
+from crm.projects.services import (
+    EDITABLE_FIELDS, change_stage, create_project, create_projects, update_project,
+)
 
 FORM_FIELDS = ("name", "investor_name", "investor_credit_code", "code", "industry", "stage",
                "status", "approval_mode", "eia_category", "contact_name", "contact_phone",
@@ -57,18 +58,8 @@ CODE_WARNING_IMPORT = _l("The last digit does not match the check digit: correct
 STAFF_UNKNOWN = _l("Nobody of this name is on the park's roster as %(role)s.")
 STAGE_REASON = _l("Imported ledger, batch %(batch)d")
 
-# Progress rows
-NO_PROJECT = _l("No project in your parks has this code or name (projects on the first sheet "
-                "count once imported).")
-AMBIGUOUS = _l("Several projects in your parks have this name; give the project code.")
-NO_ITEM = _l("This approval item is not in the project's plan, which has: %(items)s.")
-NEED_ACCEPTED = _l("Give the acceptance date (受理日期) too.")
-NEED_REASON = _l("Give the reason for the pause.")
-ACCEPTED_DIFFERS = _l("Already accepted on %(date)s in Daiban; correct it on the milestone's page.")
-COMPLETED_DIFFERS = _l("Already completed on %(date)s in Daiban; reopen it on the milestone's page.")
-PARALLEL_REASON = _l("Accepted before its prerequisites were issued, as recorded in the "
-                     "imported ledger.")
-SERVICE_FIELDS = {"reason_code": "pause_reason"}  # service field -> progress column
+STAFF_COLUMNS = ("consultant", "lead_agent")
+CHUNK = 500  # project rows checked and registered together
 
 
 class Ledger:
@@ -87,7 +78,6 @@ class Ledger:
         self.choices = values.Choices([*CHOICE_GROUPS.values(), "pause_reason"])
         self.seen: dict[tuple, int] = {}
         self._staff: dict[int, dict[tuple[str, str], Staff]] = {}
-        self._found: dict[tuple, int] = {}  # progress rows: project found by (code, name, credit)
 
     # -- projects ---------------------------------------------------------------------------
 
@@ -161,16 +151,67 @@ class Ledger:
             return ("credit", cells["investor_credit_code"].upper(), cells.get("name"))
         return ("name", park.id if park else None, cells.get("investor_name"), cells.get("name"))
 
-    def project_row(self, row: Row) -> str | None:
+    def _read(self, row: Row) -> tuple[dict, Park | None, int | None]:
+        """The row's cells, park and investment; a row seen before in the file is refused."""
         cells = self._cells(row)
         park = self._park(row)
         investment = self._investment(row)
         first = self.seen.setdefault(self._key(cells, park), row.number)
         if first != row.number:
             row.refuse("code" if cells.get("code") else "name", DUPLICATE_IN_FILE % {"row": first})
+        return cells, park, investment
+
+    def project_row(self, row: Row) -> str | None:
+        """One row through the services (in the caller's savepoint)."""
+        cells, park, investment = self._read(row)
         if row.problems:
             return None
-        project = self._match(cells, park)
+        return self._project_row(row, cells, park, investment, self._match(cells, park))
+
+    def project_rows(self, rows: list[Row], step, record) -> None:
+        """A chunk of project rows, in file order.  New projects (the bulk of a first import)
+        are checked by the form one by one, then registered together (``create_projects``,
+        their plans and staff in bulk); a row that updates a project, names its staff or
+        matches a project registered just before goes through ``project_row``'s path on its
+        own, after the new projects before it are written."""
+        read = [(row, *self._read(row)) for row in rows]
+        found = _Prefetch([(cells, park) for row, cells, park, _ in read if not row.problems])
+        pending: list[tuple[Row, object, Park]] = []
+        created: set = set()  # the match keys of the projects this chunk registered
+        for row, cells, park, investment in read:
+            if row.problems:
+                record(row, None)
+                continue
+            keys = _match_keys(cells, park)
+            project = found.match(cells, park) if found.valid else self._match(cells, park)
+            if project is None and not keys & created and self.mode != ImportMode.UPDATE \
+                    and not any(row.raw(name) is not None for name in STAFF_COLUMNS):
+                form = self._form(row, cells, investment, park, None)
+                if form is None:
+                    record(row, None)
+                else:
+                    pending.append((row, form, park))
+                    created |= keys
+                continue
+            self._create(pending, record)
+            found.valid = False  # a write through the services: look the next rows up afresh
+            step(row, lambda r, c=cells, p=park, i=investment:
+                 self._project_row(r, c, p, i, self._match(c, p)))
+        self._create(pending, record)
+
+    def _create(self, pending: list, record) -> None:
+        """Register the checked new projects, their plans and staff in bulk."""
+        if not pending:
+            return
+        with plans.deferred(), staffing.deferred(self.today):
+            create_projects([(form.project_data(), park.id, form.stage.data)
+                             for _row, form, park in pending], actor_id=self.actor_id)
+        for row, _form, _park in pending:
+            record(row, NEW)
+        pending.clear()
+
+    def _project_row(self, row: Row, cells: dict, park: Park | None, investment,
+                     project: Project | None) -> str | None:
         if project is not None and self.mode == ImportMode.CREATE:
             row.refuse("name", EXISTS % {"name": project.name})
             return None
@@ -189,7 +230,7 @@ class Ledger:
         if form is None:
             return None
         if project is None:
-            return self._create(row, form, park)
+            return self._create_one(row, form, park)
         return self._update(row, form, project)
 
     def _form(self, row: Row, cells: dict, investment, park: Park, project: Project | None):
@@ -221,7 +262,7 @@ class Ledger:
             return None
         return form
 
-    def _create(self, row: Row, form, park: Park) -> str:
+    def _create_one(self, row: Row, form, park: Park) -> str:
         data = form.project_data()
         project = create_project(data, park_id=park.id, stage=form.stage.data,
                                  actor_id=self.actor_id)
@@ -272,107 +313,50 @@ class Ledger:
             changed = True
         return changed
 
-    # -- approval progress --------------------------------------------------------------------
 
-    def _project_for(self, row: Row) -> Project | None:
-        code = row.read("project_code", values.text)
-        name = row.read("project_name", values.text)
-        credit = row.read("investor_credit_code", values.text)
-        key = (code, name, credit)
-        if key in self._found:  # the ledger's rows of one project follow each other
-            return db.session.get(Project, self._found[key])
-        found = self._find_project(row, code, name, credit)
-        if found is not None:
-            self._found[key] = found.id
-        return found
+def _match_keys(cells: dict, park: Park | None) -> set:
+    """Every key under which ``Ledger._match`` could find the project of these cells (for a
+    project registered by the import: could find it; more keys than needed is safe)."""
+    name, credit = cells.get("name"), (cells.get("investor_credit_code") or "").upper()
+    keys = set()
+    if cells.get("code"):
+        keys.add(("code", cells["code"].upper()))
+    if credit:
+        keys.add(("credit", credit, name))
+    if park is not None and cells.get("investor_name"):
+        keys.add(("park", park.id, cells["investor_name"], name))
+    return keys
 
-    def _find_project(self, row: Row, code, name, credit) -> Project | None:
-        query = select(Project).where(Project.park_id.in_(list(self.parks))).options(
-            selectinload(Project.milestones).joinedload(Milestone.approval_item))
-        if code:
-            found = db.session.scalar(query.where(Project.code == code.upper()))
-        elif name:
-            if credit:
-                query = query.where(Project.investor_credit_code == credit.upper())
-            matches = db.session.scalars(query.where(Project.name == name).limit(2)).all()
-            if len(matches) > 1:
-                row.refuse("project_name", AMBIGUOUS)
-                return None
-            found = matches[0] if matches else None
-        else:
-            found = None
-        if found is None:
-            row.refuse("project_code" if code or not name else "project_name", NO_PROJECT)
-        return found
 
-    @staticmethod
-    def _milestone(project: Project, item: str):
-        wanted = normalise(item)
-        for milestone in project.milestones:
-            code = milestone.approval_item.code if milestone.approval_item else None
-            if normalise(milestone.name) == wanted or (code and normalise(code) == wanted):
-                return milestone
+class _Prefetch:
+    """``Ledger._match`` for a chunk of rows, from two queries: valid until the import writes
+    through the services (an update may change a code or a name)."""
+
+    def __init__(self, rows: list[tuple[dict, Park | None]]):
+        self.valid = True
+        codes = sorted({c["code"].upper() for c, _ in rows if c.get("code")})
+        names = sorted({c["name"] for c, _ in rows if c.get("name")})
+        self.by_code = {p.code: p for p in db.session.scalars(
+            select(Project).where(Project.code.in_(codes)))} if codes else {}
+        self.by_name: dict[str, list[Project]] = {}
+        if names:
+            for project in db.session.scalars(select(Project).where(Project.name.in_(names))
+                                              .order_by(Project.id)):
+                self.by_name.setdefault(project.name, []).append(project)
+
+    def match(self, cells: dict, park: Park | None) -> Project | None:
+        if cells.get("code"):
+            found = self.by_code.get(cells["code"].upper())
+            if found is not None:
+                return found
+        named = self.by_name.get(cells.get("name"), [])
+        credit = (cells.get("investor_credit_code") or "").upper()
+        if credit:
+            return next((p for p in named if p.investor_credit_code == credit), None)
+        if park is not None and cells.get("investor_name"):
+            return next((p for p in named if p.park_id == park.id
+                         and p.investor_name == cells["investor_name"]), None)
         return None
-
-    def progress_row(self, row: Row) -> str | None:
-        item = row.read("item", values.text)
-        dates = {name: row.read(name, values.date)
-                 for name in ("accepted_on", "paused_on", "resumed_on", "completed_on")}
-        reason = self.choices.code("pause_reason", row.read("pause_reason", values.text))
-        document = row.read("approval_doc_no", values.text)
-        project = self._project_for(row) if not row.problems else None
-        if row.problems:
-            return None
-        milestone = self._milestone(project, item or "")
-        if milestone is None:
-            row.refuse("item", NO_ITEM % {"items": "、".join(m.name for m in project.milestones) or "—"})
-            return None
-        was_pending = milestone.status == MilestoneStatus.PENDING
-        if was_pending and dates["accepted_on"] is None and any(dates.values()):
-            row.refuse("accepted_on", NEED_ACCEPTED)
-            return None
-        if dates["paused_on"] and not reason:
-            row.refuse("pause_reason", NEED_REASON)
-            return None
-        changed = self._advance(row, milestone, dates, reason, document)
-        if row.problems:
-            return None
-        if not changed:
-            return UNCHANGED
-        return NEW if was_pending else UPDATE
-
-    def _advance(self, row: Row, milestone, dates: dict, reason, document) -> bool:
-        """Move the milestone forward to what the row records; False when it already is."""
-        changed = False
-        accepted, paused, resumed, completed = (dates[k] for k in (
-            "accepted_on", "paused_on", "resumed_on", "completed_on"))
-        if accepted is not None:
-            if milestone.status == MilestoneStatus.PENDING:
-                waiting = lifecycle.waiting_for(milestone)
-                lifecycle.start(milestone, accepted_on=accepted, today=self.today,
-                                parallel_reason=str(PARALLEL_REASON) if waiting else None)
-                changed = True
-            elif milestone.accepted_on != accepted:
-                row.refuse("accepted_on", ACCEPTED_DIFFERS % {
-                    "date": milestone.accepted_on.isoformat() if milestone.accepted_on else "—"})
-                return False
-        if paused is not None and all(p.paused_on != paused for p in milestone.pauses) \
-                and milestone.status == MilestoneStatus.RUNNING:
-            lifecycle.pause(milestone, paused_on=paused, reason_code=reason, today=self.today,
-                            actor_id=self.actor_id)
-            changed = True
-        if resumed is not None and milestone.status == MilestoneStatus.PAUSED:
-            lifecycle.resume(milestone, resumed_on=resumed, today=self.today)
-            changed = True
-        if completed is not None:
-            if milestone.status != MilestoneStatus.DONE:
-                lifecycle.complete(milestone, completed_on=completed, today=self.today,
-                                   approval_doc_no=document, actor_id=self.actor_id)
-                changed = True
-            elif milestone.completed_on != completed:
-                row.refuse("completed_on", COMPLETED_DIFFERS % {
-                    "date": milestone.completed_on.isoformat()})
-        return changed
 
 
 def progress_order(rows: Iterable[Row]) -> list[Row]:

@@ -90,6 +90,11 @@ def apply(row: Row, outcome: Outcome, change: Callable[[Row], str | None],
         except DomainError as exc:
             row.refuse_error(exc, fields)
             result = None
+    record(row, outcome, result)
+
+
+def record(row: Row, outcome: Outcome, result: str | None) -> None:
+    """Count a row done (NEW, UPDATE or UNCHANGED), or note its problems as errors."""
     if row.problems or result is None:
         outcome.add(ERROR)
         for name, message in row.problems or [(None, _l("The row was not imported."))]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -90,6 +91,12 @@ def replan(project_id: int, today: dt.date | None = None,
 
 # -- checks -----------------------------------------------------------------------------------
 
+def check_action(milestone, action: str) -> None:
+    """Refuse a transition the milestone's status does not allow."""
+    if action not in ACTIONS_BY_STATUS.get(milestone.status, ()):
+        raise InvalidState(REFUSED[action], "status")
+
+
 def _check(milestone: Milestone, action: str, version: int | None) -> WorkCalendar:
     """Refuse a stale version or an illegal transition; returns the calendar to use.
 
@@ -100,8 +107,7 @@ def _check(milestone: Milestone, action: str, version: int | None) -> WorkCalend
     forecasts.lock_plans([milestone.project_id])
     if version is not None and int(version) != milestone.version:
         raise stale()
-    if action not in ACTIONS_BY_STATUS.get(milestone.status, ()):
-        raise InvalidState(REFUSED[action], "status")
+    check_action(milestone, action)
     milestone.pauses  # noqa: B018 - load them now
     return work_calendar()
 
@@ -170,13 +176,32 @@ def apply_schedule(milestone: Milestone, calendar: WorkCalendar) -> None:
 
 # -- transitions ------------------------------------------------------------------------------
 
+# The rules of each transition (``apply_*``) work on anything shaped like a milestone with its
+# pauses loaded, given what they would otherwise read (the calendar, what it waits for): the
+# services below call them on a model after the lock and the version check; bulk work (an
+# import) calls them on the rows it holds.  Each returns the audit action and note.
+
+class Tagged(NamedTuple):
+    action: str
+    note: str | None
+
+
 def start(milestone: Milestone, *, accepted_on: dt.date | None, today: dt.date,
           version: int | None = None, parallel_reason: str | None = None) -> Milestone:
     """Accepted (受理) by the department on ``accepted_on``: the clock starts.  A milestone
     whose dependencies are not all issued starts only "in parallel anyway" (容缺受理), with
     the reason."""
     calendar = _check(milestone, "start", version)
-    waiting = waiting_for(milestone)
+    audit.tag(milestone, *apply_start(milestone, accepted_on=accepted_on, today=today,
+                                      parallel_reason=parallel_reason,
+                                      waiting=waiting_for(milestone), calendar=calendar))
+    replan(milestone.project_id, today, calendar)
+    return milestone
+
+
+def apply_start(milestone, *, accepted_on: dt.date | None, today: dt.date,
+                parallel_reason: str | None, waiting: Sequence, calendar: WorkCalendar):
+    check_action(milestone, "start")
     accepted_on = _past_date(accepted_on, today, "accepted_on")
     reason = _text(parallel_reason, "parallel_reason")
     if waiting and reason is None:
@@ -187,9 +212,7 @@ def start(milestone: Milestone, *, accepted_on: dt.date | None, today: dt.date,
     milestone.parallel_reason = reason if waiting else None
     milestone.status = RUNNING
     apply_schedule(milestone, calendar)
-    audit.tag(milestone, "milestone.start")
-    replan(milestone.project_id, today, calendar)
-    return milestone
+    return Tagged(action="milestone.start", note=None)
 
 
 def pause(milestone: Milestone, *, paused_on: dt.date | None, reason_code: str | None,
@@ -197,6 +220,19 @@ def pause(milestone: Milestone, *, paused_on: dt.date | None, reason_code: str |
           version: int | None = None, actor_id: int | None = None) -> MilestonePause:
     """Stop the clock from ``paused_on`` (补正, hearing, expert review...)."""
     calendar = _check(milestone, "pause", version)
+    record, tagged = apply_pause(milestone, paused_on=paused_on, reason_code=reason_code,
+                                 today=today, document_ref=document_ref, note=note,
+                                 actor_id=actor_id, calendar=calendar)
+    audit.tag(milestone, *tagged)
+    replan(milestone.project_id, today, calendar)
+    return record
+
+
+def apply_pause(milestone, *, paused_on: dt.date | None, reason_code: str | None,
+                today: dt.date, document_ref: str | None, note: str | None,
+                actor_id: int | None, calendar: WorkCalendar):
+    """Returns the pause record (appended to ``milestone.pauses``) and the audit tag."""
+    check_action(milestone, "pause")
     if reason_code not in {r.value for r in PauseReason}:
         raise DomainError(_l("Choose a reason from the list."), "reason_code")
     paused_on = _past_date(paused_on, today, "paused_on")
@@ -213,15 +249,22 @@ def pause(milestone: Milestone, *, paused_on: dt.date | None, reason_code: str |
     milestone.pauses.append(record)
     milestone.status = PAUSED
     apply_schedule(milestone, calendar)
-    audit.tag(milestone, "milestone.pause", reason_code)
-    replan(milestone.project_id, today, calendar)
-    return record
+    return record, Tagged(action="milestone.pause", note=reason_code)
 
 
 def resume(milestone: Milestone, *, resumed_on: dt.date | None, today: dt.date,
            version: int | None = None) -> Milestone:
     """Restart the clock on ``resumed_on``; the working days paused do not count."""
     calendar = _check(milestone, "resume", version)
+    audit.tag(milestone, *apply_resume(milestone, resumed_on=resumed_on, today=today,
+                                       calendar=calendar))
+    replan(milestone.project_id, today, calendar)
+    return milestone
+
+
+def apply_resume(milestone, *, resumed_on: dt.date | None, today: dt.date,
+                 calendar: WorkCalendar):
+    check_action(milestone, "resume")
     record = _open_pause(milestone)
     if record is None:  # a paused status without an open pause: refuse rather than guess
         raise InvalidState(REFUSED["resume"], "status")
@@ -232,9 +275,7 @@ def resume(milestone: Milestone, *, resumed_on: dt.date | None, today: dt.date,
     record.resumed_on = resumed_on
     milestone.status = RUNNING
     apply_schedule(milestone, calendar)
-    audit.tag(milestone, "milestone.resume")
-    replan(milestone.project_id, today, calendar)
-    return milestone
+    return Tagged(action="milestone.resume", note=None)
 
 
 def complete(milestone: Milestone, *, completed_on: dt.date | None, today: dt.date,
@@ -242,6 +283,19 @@ def complete(milestone: Milestone, *, completed_on: dt.date | None, today: dt.da
              version: int | None = None, actor_id: int | None = None) -> Milestone:
     """Approved (办结) on ``completed_on``: met or missed, working days used; may advance the stage."""
     calendar = _check(milestone, "complete", version)
+    audit.tag(milestone, *apply_complete(milestone, completed_on=completed_on, today=today,
+                                         approval_doc_no=approval_doc_no,
+                                         issuing_department=issuing_department,
+                                         calendar=calendar))
+    replan(milestone.project_id, today, calendar)
+    signals.milestone_finished.send(milestone, milestone=milestone, actor_id=actor_id)
+    return milestone
+
+
+def apply_complete(milestone, *, completed_on: dt.date | None, today: dt.date,
+                   approval_doc_no: str | None, issuing_department: str | None,
+                   calendar: WorkCalendar):
+    check_action(milestone, "complete")
     completed_on = _past_date(completed_on, today, "completed_on")
     if completed_on < milestone.accepted_on:
         raise DomainError(_l("The completion date cannot be before the acceptance date "
@@ -259,10 +313,7 @@ def complete(milestone: Milestone, *, completed_on: dt.date | None, today: dt.da
     milestone.outcome = sla.outcome(completed_on, milestone.due_on)
     milestone.workdays_used = sla.workdays_used(milestone.accepted_on, completed_on,
                                                 _pauses(milestone), calendar)
-    audit.tag(milestone, "milestone.complete", milestone.outcome)
-    replan(milestone.project_id, today, calendar)
-    signals.milestone_finished.send(milestone, milestone=milestone, actor_id=actor_id)
-    return milestone
+    return Tagged(action="milestone.complete", note=milestone.outcome)
 
 
 def waive(milestone: Milestone, *, reason: str | None, today: dt.date,
@@ -359,24 +410,33 @@ def stage_finished(statuses: Sequence[str]) -> bool:
     return all(status in FINISHED for status in statuses)
 
 
+def next_stage(stage: str, required_statuses: Sequence[str]) -> str | None:
+    """The stage a project at ``stage`` moves on to when its current stage is finished
+    (``required_statuses``: the statuses of the required milestones of that stage), else None.
+    Stages from ``signed`` on take part; ``approved`` is the end."""
+    if not Stage.SIGNED.order <= Stage(stage).order < Stage.APPROVED.order:
+        return None
+    if not stage_finished(required_statuses):
+        return None
+    return list(Stage)[Stage(stage).order + 1].value
+
+
 def advance_stage(project: Project, *, actor_id: int | None = None) -> list:
     """Move the project on, stage by stage, while its current stage is finished.
 
     The project row is locked first (PostgreSQL; SQLite serialises writers anyway), so two
     people finishing a stage's last two milestones at once cannot both miss the advance.
-    Stages from ``signed`` on take part; ``approved`` is the end.
     """
     db.session.refresh(project, with_for_update=True)
     changes = []
-    stages = list(Stage)
-    while Stage.SIGNED.order <= Stage(project.stage).order < Stage.APPROVED.order:
+    while True:
         statuses = db.session.scalars(select(Milestone.status).where(
             Milestone.project_id == project.id, Milestone.stage == project.stage,
             Milestone.required.is_(True))).all()
-        if not stage_finished(statuses):
+        following = next_stage(project.stage, statuses)
+        if following is None:
             break
-        following = stages[Stage(project.stage).order + 1]
-        changes.append(projects.change_stage(project, following.value, reason=None,
+        changes.append(projects.change_stage(project, following, reason=None,
                                              actor_id=actor_id, automatic=True))
     flush()
     return changes

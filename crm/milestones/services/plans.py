@@ -7,9 +7,12 @@ Services flush but never commit.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from contextlib import contextmanager
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select
+
+from crm.audit import services as audit
 from crm.errors import DomainError
 from crm.extensions import db
 from crm.i18n import today as local_today
@@ -51,21 +54,55 @@ def catalogue_for(project) -> list[ApprovalItem]:
     return sorted(chosen.values(), key=lambda i: (i.sort_order, i.id))
 
 
+def missing_items(project, catalogue: list[ApprovalItem], have_ids: set,
+                  have_codes: set) -> list[ApprovalItem]:
+    """The catalogue items the project's plan should have and does not."""
+    return [item for item in catalogue
+            if item.id not in have_ids and item.code not in have_codes and applies(item, project)]
+
+
+def milestone_values(project, item: ApprovalItem) -> dict:
+    """A new milestone of the project's plan for a catalogue item."""
+    return dict(
+        project_id=project.id, park_id=project.park_id, approval_item_id=item.id, name=item.name,
+        department=item.department, stage=item.stage, sequence=item.sort_order,
+        required=item.required, limit_value=item.committed_limit,
+        limit_unit=item.committed_unit, statutory_value=item.statutory_limit,
+        statutory_unit=item.statutory_unit,
+    )
+
+
+_DEFERRED = "plans_deferred"
+
+
+@contextmanager
+def deferred():
+    """Within the block, ``create_plan`` only notes its projects; their plans are drawn up at
+    the end, in bulk (``create_plans``).  For bulk work such as an import."""
+    session = db.session
+    if _DEFERRED in session.info:
+        yield
+        return
+    pending = session.info[_DEFERRED] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    create_plans(list(pending.values()))
+
+
 def create_plan(project) -> list[Milestone]:
     """Milestones for every applicable catalogue item the project does not have yet."""
+    pending = db.session.info.get(_DEFERRED)
+    if pending is not None:
+        pending[project.id] = project
+        return []
     have = {m.approval_item_id for m in project.milestones}
     have_codes = {m.approval_item.code for m in project.milestones if m.approval_item}
     added = []
-    for item in catalogue_for(project):
-        if item.id in have or item.code in have_codes or not applies(item, project):
-            continue
-        milestone = Milestone(
-            project=project, park_id=project.park_id, approval_item=item, name=item.name,
-            department=item.department, stage=item.stage, sequence=item.sort_order,
-            required=item.required, limit_value=item.committed_limit,
-            limit_unit=item.committed_unit, statutory_value=item.statutory_limit,
-            statutory_unit=item.statutory_unit,
-        )
+    for item in missing_items(project, catalogue_for(project), have, have_codes):
+        milestone = Milestone(project=project, approval_item=item,
+                              **milestone_values(project, item))
         db.session.add(milestone)
         added.append(milestone)
     if not added:
@@ -76,24 +113,102 @@ def create_plan(project) -> list[Milestone]:
     return added
 
 
+def create_plans(projects: list) -> int:
+    """``create_plan`` for many projects: the milestones and their catalogue links written with
+    a few bulk statements (the milestones audited as the session hook would).  Returns how
+    many milestones were added."""
+    if not projects:
+        return 0
+    session = db.session
+    session.flush()
+    ids = [p.id for p in projects]
+    have: dict[int, tuple[set, set]] = {pid: (set(), set()) for pid in ids}
+    for pid, item_id, code in session.execute(
+            select(Milestone.project_id, Milestone.approval_item_id, ApprovalItem.code)
+            .outerjoin(ApprovalItem, ApprovalItem.id == Milestone.approval_item_id)
+            .where(Milestone.project_id.in_(ids))):
+        have[pid][0].add(item_id)
+        if code:
+            have[pid][1].add(code)
+    catalogues: dict = {}
+    rows, items = [], []
+    for project in projects:
+        district = project.park.district_id
+        if district not in catalogues:
+            catalogues[district] = catalogue_for(project)
+        for item in missing_items(project, catalogues[district], *have[project.id]):
+            rows.append(milestone_values(project, item))
+            items.append(item)
+    if not rows:
+        return 0
+    audit.insert_created(session, Milestone.__table__, rows,
+                         project_of=lambda _id, row: row["project_id"])
+    touched = sorted({row["project_id"] for row in rows})
+    for project in projects:
+        if project.id in touched:
+            session.expire(project, ["milestones"])
+    _link_many(touched)
+    forecasts.refresh_projects(touched, local_today(), work_calendar())
+    return len(rows)
+
+
+def _catalogue_links(plan: list[tuple[int, str, list[str]]], linked: set) -> list[tuple[int, int]]:
+    """The catalogue's dependencies between a plan's milestones, (id, item code, codes it
+    requires) each, that are not linked yet: (milestone id, requires id) pairs.  An item needed
+    but not in this plan holds nothing up."""
+    by_code = {code: (mid, requires) for mid, code, requires in plan}
+    pairs = []
+    for mid, requires in by_code.values():
+        for code in requires:
+            needed = by_code.get(code, (None,))[0]
+            if needed is None or needed == mid or (mid, needed) in linked:
+                continue
+            pairs.append((mid, needed))
+            linked.add((mid, needed))
+    return pairs
+
+
+def _plans(project_ids: list[int]) -> dict[int, list[tuple[int, str, list[str]]]]:
+    plans: dict[int, list] = {pid: [] for pid in project_ids}
+    for mid, pid, code, requires in db.session.execute(
+            select(Milestone.id, Milestone.project_id, ApprovalItem.code, ApprovalItem.requires)
+            .join(ApprovalItem, ApprovalItem.id == Milestone.approval_item_id)
+            .where(Milestone.project_id.in_(project_ids)).order_by(Milestone.id)):
+        plans[pid].append((mid, code, requires.split() if requires else []))
+    return plans
+
+
+def _links(project_ids: list[int]) -> dict[int, set]:
+    linked: dict[int, set] = {pid: set() for pid in project_ids}
+    for pid, a, b in db.session.execute(
+            select(MilestoneDependency.project_id, MilestoneDependency.milestone_id,
+                   MilestoneDependency.requires_id)
+            .where(MilestoneDependency.project_id.in_(project_ids))):
+        linked[pid].add((a, b))
+    return linked
+
+
+def _link_many(project_ids: list[int]) -> int:
+    if not project_ids:
+        return 0
+    plans, linked = _plans(project_ids), _links(project_ids)
+    rows = [{"project_id": pid, "milestone_id": a, "requires_id": b}
+            for pid in project_ids for a, b in _catalogue_links(plans[pid], linked[pid])]
+    if rows:
+        db.session.execute(insert(MilestoneDependency.__table__), rows)
+    return len(rows)
+
+
 def link_catalogue_dependencies(project) -> int:
     """The catalogue's dependencies between the milestones of the project's plan (those not
     linked yet); an item needed but not in this plan holds nothing up.  Returns how many."""
-    plan = db.session.scalars(select(Milestone).where(Milestone.project_id == project.id)).all()
-    by_code = {m.approval_item.code: m for m in plan if m.approval_item is not None}
-    linked = {(a, b) for a, b in db.session.execute(
-        select(MilestoneDependency.milestone_id, MilestoneDependency.requires_id)
-        .where(MilestoneDependency.project_id == project.id))}
+    db.session.flush()
+    plans, linked = _plans([project.id]), _links([project.id])
     added = 0
-    for milestone in by_code.values():
-        for code in milestone.approval_item.requires_codes:
-            needed = by_code.get(code)
-            if needed is None or needed is milestone or (milestone.id, needed.id) in linked:
-                continue
-            db.session.add(MilestoneDependency(project_id=project.id, milestone_id=milestone.id,
-                                               requires_id=needed.id))
-            linked.add((milestone.id, needed.id))
-            added += 1
+    for milestone_id, requires_id in _catalogue_links(plans[project.id], linked[project.id]):
+        db.session.add(MilestoneDependency(project_id=project.id, milestone_id=milestone_id,
+                                           requires_id=requires_id))
+        added += 1
     db.session.flush()
     return added
 
