@@ -85,6 +85,9 @@ PERIODIC_JOBS = (
     ("crm.milestones.jobs.refresh_forecasts", 3600),
     # Daily; draws last month's callback sample on its first run of a month.
     ("crm.portal.jobs.draw_callback_sample", 86400),
+    # Supervision: close rounds past their grace, remind reporters, escalate overdue problems
+    # (each once per round or problem and day).
+    ("crm.supervision.jobs.supervise", 3600),
 )
 
 
@@ -103,6 +106,7 @@ def register_domain(app: Flask) -> None:
     from crm.milestones.services import lifecycle, schedules
     from crm.portal import services as portal
     from crm.projects import services as projects
+    from crm.supervision.services import investment, problems, rounds
 
     audit.install()
     transaction.install()
@@ -113,7 +117,8 @@ def register_domain(app: Flask) -> None:
         **trail.GENERIC_ACTIONS, **projects.AUDIT_ACTIONS, **lifecycle.AUDIT_ACTIONS,
         **schedules.AUDIT_ACTIONS, **staffing.AUDIT_ACTIONS, **roster.AUDIT_ACTIONS,
         **documents.AUDIT_ACTIONS, **portal.AUDIT_ACTIONS, **imports_revert.AUDIT_ACTIONS,
-        **attachments.AUDIT_ACTIONS,
+        **attachments.AUDIT_ACTIONS, **rounds.AUDIT_ACTIONS, **problems.AUDIT_ACTIONS,
+        **investment.AUDIT_ACTIONS,
     }
     app.extensions["periodic_jobs"] = list(PERIODIC_JOBS)
 

@@ -130,3 +130,14 @@ ALERT_ESCALATION = {
     "milestone": [[1, "owner"], [3, "park_manager"], [5, "city"]],
     "blocker": [[5, "park_manager"]],
 }
+
+# Supervision rounds (调度): a new round is due this many working days after it opens (the
+# form's default), and closes by itself this many working days after its due date (late
+# reports are taken until then).
+ROUND_DUE_WORKDAYS = 5
+ROUND_CLOSE_AFTER_WORKDAYS = 2
+# A coordination problem is due this many working days after it is raised at (or escalated
+# to) each level; an overdue problem escalates one level (park -> district -> city) when
+# PROBLEM_ESCALATE is true.
+PROBLEM_DUE_WORKDAYS = {"park": 10, "district": 15, "city": 20}
+PROBLEM_ESCALATE = True

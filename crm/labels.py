@@ -148,6 +148,8 @@ LABELS: dict[str, dict[str, object]] = {
     "document_kind": {
         "service_order": _l("Service order"),
         "summary": _l("Summary"),
+        "round_report": _l("Supervision round report"),
+        "round_workbook": _l("Supervision round workbook"),
     },
     "document_status": {
         "queued": _l("Queued"),
@@ -194,6 +196,23 @@ LABELS: dict[str, dict[str, object]] = {
         "email": _l("Email"),
         "wecom": _l("WeCom group"),
     },
+    "cadence": {
+        "weekly": _l("Weekly"),
+        "monthly": _l("Monthly"),
+        "ad_hoc": _l("Ad hoc"),
+    },
+    "round_status": {"open": _l("Open"), "closed": _l("Closed")},
+    "report_state": {
+        "filled": _l("Filled"),
+        "late": _l("Filled late"),
+        "missing": _l("Missing"),
+    },
+    "problem_level": {
+        "park": _l("Park"),
+        "district": _l("District"),
+        "city": _l("City"),
+    },
+    "problem_status": {"open": _l("Open"), "resolved": _l("Resolved")},
     "industry": {
         "high_end_equipment": _l("High-end equipment"),
         "new_energy": _l("New energy"),

@@ -10,6 +10,8 @@ from crm.milestones.models import (  # noqa: F401
     ApprovalItem, CalendarOverride, CalendarYear, CommitmentRule, Milestone,
     MilestoneDependency, MilestonePause, MilestoneStatus, ProjectForecast,
 )
+from crm.supervision.models import (  # noqa: F401
+    Department, InvestmentPlan, Meeting, Problem, Round, RoundReport, meeting_problems)
 from crm.documents.models import GeneratedDocument  # noqa: F401
 from crm.portal.models import (  # noqa: F401
     CallbackItem, EnterpriseLink, EnterpriseView, OrderConfirmation, Rating, SatisfactionCase,

@@ -37,6 +37,18 @@ milestones_due = _events.signal("milestones-due")
 #: A PDF (service order, summary) was built and stored.  kwargs: document_id
 document_ready = _events.signal("document-ready")
 
+# supervision ------------------------------------------------------------------------------
+#: A supervision round was opened.  kwargs: round
+round_opened = _events.signal("round-opened")
+#: A round closed (by hand or after its due date).  kwargs: round, user (None: by itself)
+round_closed = _events.signal("round-closed")
+#: Reporters still owe reports: the day before the due date ("due") or after it ("late").
+#: kwargs: round, kind, owed ({user id: reports owed})
+round_reports_due = _events.signal("round-reports-due")
+#: Coordination problems were raised or escalated.  kwargs: problems, event ("raised" |
+#: "escalated")
+problems_changed = _events.signal("problems-changed")
+
 # agents -----------------------------------------------------------------------------------
 #: People started or stopped serving projects.  kwargs: events, a list of
 #: (kind "assigned" | "unassigned", staff_id, project, role)
@@ -51,4 +63,4 @@ case_opened = _events.signal("case-opened")
 
 ALL = (project_registered, stage_changed, project_approved, blocker_opened, milestone_finished,
        milestones_due, assignments_changed, staff_unavailable, case_opened, document_ready,
-       deadlines_moved)
+       deadlines_moved, round_opened, round_closed, round_reports_due, problems_changed)

@@ -44,14 +44,21 @@ def safe_cell(sheet, value):
 def write_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence],
                widths: Sequence[int] = ()):
     """An .xlsx workbook of one sheet, in a temporary file positioned at its start."""
+    return write_workbook([(title, headers, rows, widths)])
+
+
+def write_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence], Sequence[int]]]):
+    """An .xlsx workbook of several sheets (title, headers, rows, column widths), in a
+    temporary file positioned at its start."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([safe_cell(sheet, h) for h in headers])
-    for row in rows:
-        sheet.append([safe_cell(sheet, v) for v in row])
+    for title, headers, rows, widths in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        sheet.append([safe_cell(sheet, h) for h in headers])
+        for row in rows:
+            sheet.append([safe_cell(sheet, v) for v in row])
     out = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(out)
     out.seek(0)

@@ -35,6 +35,8 @@ def register_blueprints(app: Flask) -> None:
     from crm.notifications.views import escalations_panel
     from crm.projects.views import bp as projects_bp
     from crm.projects.views.pages import Panel
+    from crm.supervision.views import bp as supervision_bp
+    from crm.supervision.views import investment_panel
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -47,11 +49,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(attachments_bp)
+    app.register_blueprint(supervision_bp)
     # The project page shows its own header and log, then these sections of other packages.
     app.extensions["project_panels"] = [
         Panel("team", 10, "agents/_team_panel.html", team_context),
         Panel("timeline", 20, "milestones/_timeline.html", timeline_panel),
         Panel("escalations", 25, "notifications/_escalations_panel.html", escalations_panel),
+        Panel("supervision", 30, "supervision/_panel.html", investment_panel),
         Panel("service_orders", 50, "documents/_service_orders.html", service_orders_panel),
         Panel("enterprise_link", 55, "portal/_link_panel.html", link_panel),
         Panel("feedback", 57, "portal/_feedback_panel.html", feedback_panel),
@@ -78,6 +82,8 @@ def nav_items() -> list[NavItem]:
         items.insert(1, NavItem(_("Dashboard"), url_for("dashboard.index"), "/dashboard"))
     if can(current_user, Action.ROSTER_VIEW):
         items.append(NavItem(_("Staff"), url_for("agents.index"), "/parks"))
+    items.append(NavItem(_("Rounds"), url_for("supervision.rounds"), "/rounds"))
+    items.append(NavItem(_("Problems"), url_for("supervision.problems"), "/problems"))
     if can(current_user, Action.SUMMARY_REQUEST):
         items.append(NavItem(_("Reports"), url_for("documents.summaries"), "/documents/summaries"))
     if can(current_user, Action.CALLBACKS):

@@ -14,6 +14,10 @@ undoes the change).  ``connect()`` is called by ``create_app``.
   blocker opened        -> the project's consultant, lead agent and park managers are notified
   document ready        -> whoever asked for the PDF is notified
   deadlines moved       -> the consultant and lead agent of each project concerned are told
+  round opened          -> its reporters are told what they owe
+  round reports due     -> the reporters still owing are reminded (due tomorrow, late)
+  round closed          -> its report (PDF and workbook) is made
+  problems changed      -> the owner and park managers (leaders at city level) are told
 
 Hooks without a reaction yet (for the features to come): ``project_approved``.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 from crm import signals
 from crm.agents.services import staffing
+from crm.documents import services as documents
 from crm.milestones.services import lifecycle, plans
 from crm.notifications import services as notifications
 from crm.projects.models import ProjectStatus, Stage
@@ -78,6 +83,22 @@ def on_deadlines_moved(sender, *, year, moved, **_):
     return notifications.announce_deadlines_moved(year, moved)
 
 
+def on_round_opened(sender, *, round, **_):
+    return notifications.announce_round(round)
+
+
+def on_round_reports_due(sender, *, round, kind, owed, **_):
+    return notifications.announce_round(round, f"round_{kind}", owed)
+
+
+def on_round_closed(sender, *, round, user, **_):
+    return documents.request_round_report(round, user)
+
+
+def on_problems_changed(sender, *, problems, event, **_):
+    return notifications.announce_problems(problems, event)
+
+
 RECEIVERS = (
     (signals.project_registered, on_project_registered),
     (signals.stage_changed, on_stage_changed),
@@ -89,6 +110,10 @@ RECEIVERS = (
     (signals.blocker_opened, on_blocker_opened),
     (signals.document_ready, on_document_ready),
     (signals.deadlines_moved, on_deadlines_moved),
+    (signals.round_opened, on_round_opened),
+    (signals.round_reports_due, on_round_reports_due),
+    (signals.round_closed, on_round_closed),
+    (signals.problems_changed, on_problems_changed),
 )
 
 

@@ -5,9 +5,11 @@ as frozen dataclasses and stores the bytes it gets back.
 """
 
 from reports.data import (
-    BlockerRow, ComplianceRow, Count, KeyFigures, OrderPromise, OverdueRow, Person, PlanItem,
-    ServiceOrder, Summary, WorkloadRow,
+    BlockerRow, ComplianceRow, Count, DepartmentRow, KeyFigures, MissingReport, OrderPromise,
+    OverdueRow, Person, PlanItem, RoundParkRow, RoundReportData, ServiceOrder, Summary,
+    WorkloadRow,
 )
+from reports.round_report import build_round_report
 from reports.service_order import build_service_order, qr_svg
 from reports.styles import register_font, warm_up
 from reports.summary import build_summary
@@ -15,5 +17,6 @@ from reports.summary import build_summary
 __all__ = [
     "BlockerRow", "ComplianceRow", "Count", "KeyFigures", "OrderPromise", "OverdueRow", "Person", "PlanItem",
     "ServiceOrder", "Summary", "WorkloadRow", "build_service_order", "build_summary", "qr_svg",
+    "DepartmentRow", "MissingReport", "RoundParkRow", "RoundReportData", "build_round_report",
     "register_font", "warm_up",
 ]

@@ -180,3 +180,66 @@ class Summary:
     blockers_total: int | None = None
     workload: tuple[WorkloadRow, ...] = ()
     workload_total: int | None = None
+
+
+# -- supervision round report (调度报告) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoundParkRow:
+    """One park's part of a round (or the whole round's, as the total row)."""
+
+    park: str
+    projects: int
+    filled: int
+    late: int
+    missing: int
+    investment_period: int  # 万元 completed in the round's period
+    investment_year: int  # 万元 completed in the year so far
+    planned_year: int  # 万元 planned for the year
+    stages_advanced: int  # projects whose stage moved on since the previous round
+    previous_reported: int | None = None  # the previous round's figures, when there was one
+    previous_investment: int | None = None
+
+    @property
+    def reported(self) -> int:
+        return self.filled + self.late
+
+    @property
+    def completion_pct(self) -> float | None:
+        return 100.0 * self.investment_year / self.planned_year if self.planned_year else None
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    department: str
+    new: int  # raised during the round
+    open: int
+    overdue: int
+    projects: int  # projects held up by its open problems
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    project: str
+    park: str
+    reporter: str
+
+
+@dataclass(frozen=True)
+class RoundReportData:
+    title: str
+    scope_label: str  # 全市 or the park's name
+    cadence: str  # label
+    period_start: dt.date
+    period_end: dt.date
+    opened_on: dt.date
+    due_on: dt.date
+    closed_on: dt.date | None
+    generated_at: dt.datetime  # local time
+    year: int
+    total: RoundParkRow
+    parks: tuple[RoundParkRow, ...] = ()
+    previous_title: str | None = None
+    departments: tuple[DepartmentRow, ...] = ()
+    missing: tuple[MissingReport, ...] = ()
+    missing_total: int = 0

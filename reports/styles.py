@@ -274,3 +274,23 @@ def build_pdf(buffer, story: list, *, title: str, subject: str, header_left: str
 
 def content_width() -> float:
     return PAGE_SIZE[0] - 2 * MARGIN_X
+
+
+def axis_fonts(chart) -> None:
+    """A bar chart's axes in the report's font, with a light value grid."""
+    for axis in (chart.categoryAxis, chart.valueAxis):
+        axis.labels.fontName = FONT
+        axis.labels.fontSize = 8
+        axis.labels.fillColor = INK
+        axis.strokeColor = RULE
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
+    chart.valueAxis.visibleGrid = True
+
+
+def side_labels(chart, fmt: str = "%.1f") -> None:
+    """A horizontal bar chart's values written beside the bars."""
+    chart.barLabelFormat = fmt
+    chart.barLabels.fontName = FONT
+    chart.barLabels.fontSize = 7.5
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3

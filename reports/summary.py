@@ -6,14 +6,13 @@ import io
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
-from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table
 
 from reports.data import Summary
 from reports.styles import (
-    ACCENT, FONT, INK, MUTED, RULE, STATE_COLORS, build_pdf, content_width, grid_style, iso,
-    nice_step, para, pct, section, yi,
+    ACCENT, FONT, MUTED, STATE_COLORS, axis_fonts, build_pdf, content_width, grid_style, iso,
+    nice_step, para, pct, section, side_labels, yi,
 )
 from reports.text import SUMMARY as T
 
@@ -88,16 +87,6 @@ def _figures(summary: Summary) -> Table:
     return table
 
 
-def _axis_fonts(chart) -> None:
-    for axis in (chart.categoryAxis, chart.valueAxis):
-        axis.labels.fontName = FONT
-        axis.labels.fontSize = 8
-        axis.labels.fillColor = INK
-        axis.strokeColor = RULE
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#e4e7eb")
-    chart.valueAxis.visibleGrid = True
-
-
 def _stage_chart(summary: Summary) -> Drawing:
     width, height = content_width(), 62 * mm
     drawing = Drawing(width, height)
@@ -117,7 +106,7 @@ def _stage_chart(summary: Summary) -> Drawing:
     chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 8
     chart.barLabels.nudge = 6
-    _axis_fonts(chart)
+    axis_fonts(chart)
     drawing.add(chart)
     return drawing
 
@@ -145,12 +134,8 @@ def _compliance(summary: Summary) -> list:
     chart.valueAxis.valueStep = 20
     chart.bars[0].fillColor = MET_COLOR
     chart.bars[0].strokeColor = None
-    chart.barLabelFormat = "%.1f"
-    chart.barLabels.fontName = FONT
-    chart.barLabels.fontSize = 7.5
-    chart.barLabels.boxAnchor = "w"
-    chart.barLabels.dx = 3
-    _axis_fonts(chart)
+    side_labels(chart)
+    axis_fonts(chart)
     drawing.add(chart)
     return [drawing]
 

@@ -7,7 +7,7 @@ from flask import Flask, current_app
 
 from crm.api import (
     assignments, attachments, dashboard, docs, documents, feedback, imports, logs, milestones, plans,
-    projects, reference,
+    projects, reference, supervision,
 )
 from crm.api.core import API_PREFIX, DaibanApi, authenticate, token_rate_key
 from crm.extensions import csrf, limiter
@@ -39,7 +39,7 @@ def init_api(app: Flask) -> DaibanApi:
     api = DaibanApi(app)
     for blueprint in (reference.bp, projects.bp, milestones.bp, plans.bp, logs.bp,
                       assignments.bp, documents.bp, dashboard.bp, feedback.bp, imports.bp,
-                      attachments.bp):
+                      attachments.bp, supervision.bp):
         csrf.exempt(blueprint)  # no cookie authenticates the API, so no CSRF exposure
         # The same limit (module-level functions) on every call: registered once however
         # many apps are created.

@@ -34,6 +34,10 @@ class Action(enum.StrEnum):
     PARK_DASHBOARD = "dashboard.park"  # a park's figures and lists (all its projects)
     CITY_DASHBOARD = "dashboard.city"  # every park side by side
     IMPORT = "import"  # bring a ledger or a roster in from a spreadsheet, revert it
+    ROUND_RUN = "round.run"  # open and close supervision rounds (调度)
+    ROUND_REPORT = "round.report"  # fill a project's report in a round
+    PROBLEM_RAISE = "problem.raise"  # take an open blocker to a department
+    PROBLEM_MANAGE = "problem.manage"  # change, resolve problems; record coordination meetings
     ATTACHMENT_UPLOAD = "attachment.upload"  # attach a file to a milestone, a log entry...
     ATTACHMENT_DOWNLOAD = "attachment.download"
     # Remove a file: staff only the files they attached (crm/attachments/services.py).
@@ -69,6 +73,12 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.PARK_DASHBOARD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.CITY_DASHBOARD: {Role.ADMIN, Role.LEADER},
     Action.IMPORT: {Role.ADMIN, Role.PARK_MANAGER},
+    # The city bureau (leaders) runs city-wide rounds and coordinates the problems taken to
+    # departments: the one place leaders write, beside their read-only view.
+    Action.ROUND_RUN: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
+    Action.ROUND_REPORT: _ALL_WRITERS,
+    Action.PROBLEM_RAISE: _ALL_WRITERS,
+    Action.PROBLEM_MANAGE: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER},
     Action.ATTACHMENT_UPLOAD: _ALL_WRITERS,
     Action.ATTACHMENT_DOWNLOAD: {Role.ADMIN, Role.LEADER, Role.PARK_MANAGER, Role.CONSULTANT,
                                  Role.AGENT},

@@ -25,6 +25,7 @@ from crm.milestones.queries import warning_workdays, work_calendar
 from crm.projects.models import INDUSTRIES, ProgressLog, Stage
 from crm.db import parse_id
 from crm.projects.queries import open_blocker_condition
+from crm.supervision.queries import open_by_department, problem_condition
 from crm.transaction import transaction
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -90,6 +91,7 @@ def city():
         descending=descending, charts=chart_data, stages=list(Stage), months=months,
         lists=boards.city_lists(lambda column: park_condition(current_user, column), day,
                                   calendar),
+        departments=open_by_department(problem_condition(current_user), day, calendar)[:10],
         today=day, refreshing=refreshing)
 
 

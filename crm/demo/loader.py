@@ -19,7 +19,7 @@ from crm.audit.services import set_actor
 from crm.auth.models import Role
 from crm.auth.services import create_user
 from crm.db import utcnow
-from crm.demo import data
+from crm.demo import data, supervision
 from crm.extensions import db
 from crm.milestones import sla
 from crm.milestones.services.plans import create_plan, seed_catalogue
@@ -118,6 +118,7 @@ class _DemoBuilder:
         forecasts.refresh_projects(None, self.today, self.calendar)
         self.issue_links()
         self.build_feedback()
+        self.counts.update(supervision.build(self.today, self.calendar, self.rng))
         return self.counts
 
     def issue_links(self) -> None:

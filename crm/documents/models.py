@@ -18,6 +18,8 @@ from crm.extensions import db
 class DocumentKind(enum.StrEnum):
     SERVICE_ORDER = "service_order"  # 服务单
     SUMMARY = "summary"  # 汇总报告
+    ROUND_REPORT = "round_report"  # 调度报告 (PDF)
+    ROUND_WORKBOOK = "round_workbook"  # the round's figures and reports (.xlsx)
 
 
 class DocumentStatus(enum.StrEnum):
@@ -30,7 +32,8 @@ class DocumentStatus(enum.StrEnum):
 class GeneratedDocument(db.Model):
     __tablename__ = "generated_documents"
     __table_args__ = (
-        CheckConstraint("kind IN ('service_order', 'summary')", name="kind_known"),
+        CheckConstraint("kind IN ('service_order', 'summary', 'round_report', 'round_workbook')",
+                        name="kind_known"),
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
         Index("ix_generated_documents_project_kind", "project_id", "kind", "requested_at"),
         Index("ix_generated_documents_status", "status", "requested_at"),
@@ -51,6 +54,9 @@ class GeneratedDocument(db.Model):
     # Service orders: the project.  Summaries: the park, or None for the whole city.
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id"), index=True)
+    # Round reports: the supervision round (its park is ``park_id``, None for the city's).
+    round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supervision_rounds.id", ondelete="CASCADE"), index=True)
     period_start: Mapped[dt.date | None] = mapped_column(Date)
     period_end: Mapped[dt.date | None] = mapped_column(Date)
     # Service orders: FW-2026-000123 and the version of the order for this project.

@@ -48,7 +48,9 @@ from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
 
 Doc = GeneratedDocument
-SERVICE_ORDER, SUMMARY = (str(k.value) for k in DocumentKind)
+SERVICE_ORDER, SUMMARY, ROUND_REPORT, ROUND_WORKBOOK = (str(k.value) for k in DocumentKind)
+# Documents of a park or of the city (park None), for the roles that request summaries.
+CITY_OR_PARK_KINDS = (SUMMARY, ROUND_REPORT, ROUND_WORKBOOK)
 PDF_LOCALE = "zh_Hans_CN"
 # Summaries list at most this many rows per table and count the rest.
 SUMMARY_ROWS = 100
@@ -342,7 +344,7 @@ def visible_condition(user):
     if not can(user, Action.SUMMARY_REQUEST):
         return orders
     city = Doc.park_id.is_(None) if sees_all(user) else false()
-    summaries = and_(Doc.kind == SUMMARY,
+    summaries = and_(Doc.kind.in_(CITY_OR_PARK_KINDS),
                      or_(city, and_(Doc.park_id.is_not(None), park_condition(user, Doc.park_id))))
     return or_(orders, summaries)
 
@@ -384,11 +386,27 @@ def recent_summaries(user, limit: int = 20) -> list[GeneratedDocument]:
         .order_by(Doc.requested_at.desc(), Doc.id.desc()).limit(limit)))
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def mimetype(doc: GeneratedDocument) -> str:
+    return XLSX if doc.kind == ROUND_WORKBOOK else "application/pdf"
+
+
 def ascii_filename(doc: GeneratedDocument) -> str:
     """The fallback name for clients that ignore RFC 5987's filename*."""
     names = FILENAMES
+    if doc.round_id is not None:
+        return names[f"{doc.kind}_ascii"].format(id=doc.round_id)
     if doc.kind == SERVICE_ORDER:
         return names["service_order_ascii"].format(number=doc.order_number,
                                                    version=doc.doc_version)
     return names["summary_ascii"].format(scope=doc.park_id or "city",
                                          start=doc.period_start, end=doc.period_end)
+
+
+def round_documents(user, round_id: int) -> list[GeneratedDocument]:
+    """A round's report and workbook the user may see, newest first (content not loaded)."""
+    return list(db.session.scalars(
+        select(Doc).where(Doc.round_id == round_id, visible_condition(user))
+        .order_by(Doc.requested_at.desc(), Doc.id.desc()).limit(10)))

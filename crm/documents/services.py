@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import force_locale
 from redis.exceptions import RedisError
 from rq import Retry
 from rq.job import Job, JobStatus
@@ -42,6 +43,8 @@ from crm.documents.models import DocumentKind, DocumentStatus, GeneratedDocument
 from crm.documents.queries import safe_filename
 from crm.extensions import db
 from crm.i18n import today
+from crm.supervision import report as round_report
+from crm.supervision.models import Round
 from crm.milestones.queries import work_calendar
 from crm.parks.models import Park
 from crm.projects.models import Project
@@ -59,7 +62,7 @@ AUDIT_ACTIONS = {
 }
 # Plain strings (the stored values) for SQL parameters.
 QUEUED, RUNNING, DONE, FAILED = (str(s.value) for s in DocumentStatus)
-SERVICE_ORDER, SUMMARY = (str(k.value) for k in DocumentKind)
+SERVICE_ORDER, SUMMARY, ROUND_REPORT, ROUND_WORKBOOK = (str(k.value) for k in DocumentKind)
 PENDING = (QUEUED, RUNNING)
 # RQ states in which a job will still run: the document is not lost.
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -138,6 +141,22 @@ def request_summary(park_id: int | None, start: dt.date, end: dt.date, user) -> 
     doc = Doc(kind=SUMMARY, park_id=park_id, period_start=start,
               period_end=end)
     return _send_after_commit(_submit(doc, Outcome.CREATED, key, user, None))
+
+
+def request_round_report(round_, user) -> list[Requested]:
+    """A closed supervision round's report: the PDF and the workbook (each the pending one if
+    there is one)."""
+    requested = []
+    for kind in (ROUND_REPORT, ROUND_WORKBOOK):
+        key = f"{kind}:{round_.id}"
+        found = pending(key)
+        if found is not None:
+            requested.append(_send_after_commit(Requested(found, Outcome.PENDING)))
+            continue
+        doc = Doc(kind=kind, park_id=round_.park_id, round_id=round_.id,
+                  period_start=round_.period_start, period_end=round_.period_end)
+        requested.append(_send_after_commit(_submit(doc, Outcome.CREATED, key, user, None)))
+    return requested
 
 
 def _submit(doc: GeneratedDocument, outcome: Outcome, key: str, user,
@@ -286,6 +305,8 @@ class Prepared:
 def prepare(document_id: int) -> Prepared:
     doc = db.session.get(Doc, document_id)
     day, calendar = today(), work_calendar()
+    if doc.kind in (ROUND_REPORT, ROUND_WORKBOOK):
+        return _prepare_round(doc, day)
     if doc.kind == SERVICE_ORDER:
         data = queries.service_order(doc.project_id, number=doc.order_number,
                                     version=doc.doc_version, today=day, calendar=calendar)
@@ -303,10 +324,27 @@ def prepare(document_id: int) -> Prepared:
     return Prepared(doc.kind, data, name, None)
 
 
+def _prepare_round(doc: GeneratedDocument, day) -> Prepared:
+    """A round's report; its workbook is written here, while reading (streamed rows)."""
+    with force_locale(queries.PDF_LOCALE):
+        data = round_report.round_report(doc.round_id, today=day, now=queries.local_now())
+        content = (round_report.round_workbook(doc.round_id, data)
+                   if doc.kind == ROUND_WORKBOOK else data)
+    title = db.session.scalar(select(Round.title).where(Round.id == doc.round_id))
+    name = FILENAMES[doc.kind].format(scope=safe_filename(data.scope_label),
+                                      title=safe_filename(title)[:40],
+                                      end=doc.period_end.isoformat())
+    return Prepared(doc.kind, content, name, None)
+
+
 def render(prepared: Prepared) -> bytes:
-    """The PDF (pure: no database)."""
+    """The document's bytes (pure: no database)."""
     if prepared.kind == SERVICE_ORDER:
         return reports.build_service_order(prepared.data)
+    if prepared.kind == ROUND_REPORT:
+        return reports.build_round_report(prepared.data)
+    if prepared.kind == ROUND_WORKBOOK:
+        return prepared.data  # written by _prepare_round
     return reports.build_summary(prepared.data)
 
 

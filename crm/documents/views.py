@@ -139,7 +139,7 @@ def download(document_id: int):
         abort(404)
     with transaction():
         audit.record(db.session, "document.download", doc)
-    response = Response(doc.content, mimetype="application/pdf")
+    response = Response(doc.content, mimetype=queries.mimetype(doc))
     response.headers["Content-Disposition"] = queries.content_disposition(
         doc.filename or queries.ascii_filename(doc), queries.ascii_filename(doc))
     response.headers["Content-Length"] = str(len(doc.content))

@@ -21,6 +21,14 @@ MESSAGES = {
     "document_ready": _l("%(document)s of %(project)s is ready to download."),
     "deadlines_moved": _l("The %(year)s working-day schedule was loaded: %(count)s deadlines "
                           "of %(project)s moved."),
+    "round_opened": _l("Supervision round %(round)s: %(count)s reports due from you by %(due)s."),
+    "round_due": _l("Supervision round %(round)s is due on %(due)s: %(count)s reports still "
+                    "to fill."),
+    "round_late": _l("Supervision round %(round)s was due on %(due)s: %(count)s of your reports "
+                     "are late."),
+    "problem_raised": _l("A problem of %(project)s was taken to %(department)s: %(summary)s"),
+    "problem_escalated": _l("Escalated: a problem of %(project)s with %(department)s is "
+                            "overdue and went one level up: %(summary)s"),
     "digest": _l("Daily digest of %(date)s"),
     "robot_test": _l("A test message from Daiban to the group of %(park)s: alerts will "
                      "arrive here."),
@@ -29,7 +37,8 @@ MESSAGES = {
 # What a person may choose to receive outside the app (the preferences page), in this order.
 CHOOSABLE = ("assigned", "unassigned", "milestone_due_soon", "milestone_overdue",
              "milestone_escalated", "blocker_opened", "blocker_escalated", "document_ready",
-             "case_opened", "staff_unavailable", "deadlines_moved")
+             "case_opened", "staff_unavailable", "deadlines_moved", "round_opened", "round_due",
+             "round_late", "problem_raised", "problem_escalated")
 KIND_LABELS = {
     "assigned": _l("Assigned to a project"),
     "unassigned": _l("No longer on a project"),
@@ -42,6 +51,11 @@ KIND_LABELS = {
     "case_opened": _l("Bad review to handle"),
     "staff_unavailable": _l("Staff member unavailable"),
     "deadlines_moved": _l("Deadlines moved by the calendar"),
+    "round_opened": _l("Supervision round opened"),
+    "round_due": _l("Supervision reports due tomorrow"),
+    "round_late": _l("Supervision reports late"),
+    "problem_raised": _l("Problem taken to a department"),
+    "problem_escalated": _l("Overdue problem escalated"),
 }
 SUBJECT = _l("Daiban: %(text)s")
 DIGEST_SUBJECT = _l("Daiban daily digest, %(date)s: %(count)s alerts")

@@ -20,6 +20,8 @@ from crm.extensions import db
 from crm.notifications.models import Notification
 from crm.notifications.outbox import Alert
 from crm.notifications import outbox
+from crm.supervision import queries as supervision
+from crm.supervision.models import ProblemLevel
 
 DEADLINE_KINDS = {"due_soon": "milestone_due_soon", "overdue": "milestone_overdue"}
 
@@ -194,3 +196,31 @@ def announce_deadlines_moved(year: int, moved: dict[int, int]) -> int:
               {"year": year, "count": moved[pid], "project": projects[pid][0]},
               f"/projects/{pid}", pid, projects[pid][1])
         for pid in ids if pid in projects)
+
+
+def announce_round(round_, kind: str = "round_opened", owed: dict[int, int] | None = None) -> int:
+    """The reporters of a round are told how many reports they owe: when it opens, the working
+    day before it is due, and when they are late (one alert per person, however many)."""
+    owed = supervision.missing_reporters(round_.id) if owed is None else owed
+    params = {"round": round_.title, "due": round_.due_on.isoformat()}
+    return outbox.record(Alert([user_id], kind, {**params, "count": count},
+                               f"/rounds/{round_.id}", None, round_.park_id)
+                         for user_id, count in sorted(owed.items()))
+
+
+def announce_problems(problems, event: str) -> int:
+    """A problem taken to a department, or escalated: its owner and the park's managers are
+    told (and the leaders, once it reaches the city)."""
+    managers = park_managers([p.park_id for p in problems])
+    leaders = []
+    if event == "escalated" and any(p.level == ProblemLevel.CITY for p in problems):
+        leaders = list(db.session.scalars(select(User.id).where(
+            User.role == Role.LEADER.value, User.active.is_(True))))
+    kind = "problem_raised" if event == "raised" else "problem_escalated"
+    return outbox.record(
+        Alert([p.owner_id, *managers.get(p.park_id, []),
+               *(leaders if p.level == ProblemLevel.CITY else [])], kind,
+              {"project": p.project.name, "department": p.department,
+               "summary": summary(p.summary)},
+              f"/problems/{p.id}", p.project_id, p.park_id)
+        for p in problems)

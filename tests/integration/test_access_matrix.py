@@ -88,7 +88,18 @@ SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.i
                  # The deadline calendar feed: a secret address, no account (test_calendar_feed.py).
                  "/calendar/<token>.ics",
                  # Resending a failed alert: needs a delivery; admins only (test_alerts.py).
-                 "/notifications/deliveries/<int:delivery_id>/resend"}
+                 "/notifications/deliveries/<int:delivery_id>/resend",
+                 # Supervision records (a round, its reports, a problem, a meeting, a blocker
+                 # to raise): role x scope in tests/integration/test_supervision.py.
+                 "/rounds/<int:round_id>", "/rounds/<int:round_id>/close",
+                 "/rounds/<int:round_id>/projects/<int:project_id>",
+                 "/problems/<int:problem_id>", "/problems/<int:problem_id>/resolve",
+                 "/logs/<int:log_id>/raise", "/meetings/<int:meeting_id>",
+                 "/api/v1/rounds/<int:round_id>", "/api/v1/rounds/<int:round_id>/close",
+                 "/api/v1/rounds/<int:round_id>/reports",
+                 "/api/v1/rounds/<int:round_id>/reports/<int:project_id>",
+                 "/api/v1/problems/<int:problem_id>", "/api/v1/problems/<int:problem_id>/resolve",
+                 "/api/v1/blockers/<int:log_id>/problem", "/api/v1/meetings/<int:meeting_id>"}
 
 
 def skipped(rule) -> bool:
@@ -232,6 +243,19 @@ MATRIX: list[Entry] = [
     E("GET", "/callbacks/<month>.xlsx", CALLBACKS, params={"month": "=2026-08"}),
     E("GET", "/callbacks/items/<int:item_id>", MANAGE, params={"item_id": "callback"}),
     E("POST", "/callbacks/items/<int:item_id>", MANAGE, params={"item_id": "callback"}),
+    E("GET", "/rounds", ALL),  # round.run, round.report
+    E("GET", "/rounds/new", LEADERSHIP),
+    E("POST", "/rounds/new", LEADERSHIP, body={
+        "title": "调度", "cadence": "monthly", "park_id": "@park", "period_start": "2026-11-01",
+        "period_end": "2026-11-30", "due_on": "2099-01-05"}),
+    E("GET", "/problems", ALL),  # problem.manage
+    E("GET", "/meetings", ALL),
+    E("GET", "/meetings/new", LEADERSHIP),
+    E("POST", "/meetings/new", LEADERSHIP, body={
+        "park_id": "@park", "held_on": "2026-11-02", "title": "协调会", "attendees": "各部门",
+        "decisions": "议定事项"}),
+    E("POST", "/projects/<int:project_id>/investment-plan", EDITORS,  # project.edit
+      params={"project_id": "project"}, body={"year": "2026", "planned": "100"}),
     E("GET", "/imports", MANAGE),  # import
     E("POST", "/imports", MANAGE),
     E("GET", "/imports/templates/<kind>.xlsx", MANAGE, params={"kind": "=projects"}),
@@ -243,6 +267,17 @@ MATRIX: list[Entry] = [
         ("POST", "/api/v1/imports/<int:batch_id>/commit"),
         ("POST", "/api/v1/imports/<int:batch_id>/revert"))],
     E("POST", "/api/v1/imports", MANAGE),
+    E("GET", "/api/v1/rounds", ALL),
+    E("POST", "/api/v1/rounds", LEADERSHIP, body={
+        "title": "调度", "cadence": "monthly", "park_id": "@park", "period_start": "2026-11-01",
+        "period_end": "2026-11-30", "due_on": "2099-01-05"}),
+    E("GET", "/api/v1/problems", ALL),
+    E("GET", "/api/v1/problems/by-department", ALL),
+    E("GET", "/api/v1/meetings", ALL),
+    E("POST", "/api/v1/meetings", LEADERSHIP, body={
+        "park_id": "@park", "held_on": "2026-11-02", "title": "协调会", "attendees": "各部门",
+        "decisions": "议定事项"}),
+    E("GET", "/api/v1/departments", ALL),
     E("GET", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),  # enterprise_link
     E("POST", "/projects/<int:project_id>/enterprise-link", WRITERS, params=P),
     E("POST", "/projects/<int:project_id>/enterprise-link/revoke", WRITERS, params=P),

@@ -428,6 +428,59 @@ class Scene:
             lambda: factories.project(db.session.get(Park, self.ids["park_a"]),
                                       f"待分配项目{next(factories._serial)}"))
 
+    def open_round(self) -> int:
+        """An open supervision round of park A (a1 owes a report in it)."""
+        from sqlalchemy import select
+
+        from crm.auth.models import User
+        from crm.extensions import db
+        from crm.milestones.queries import work_calendar
+        from crm.supervision.models import Round
+        from crm.supervision.services import rounds
+
+        return self._first_or_new(select(Round.id).where(
+            Round.park_id == self.ids["park_a"], Round.status == "open").order_by(Round.id),
+            lambda: rounds.open_round(
+                user=db.session.get(User, self.ids["user_manager_a"]), title="调度",
+                cadence="monthly", period_start=self.today.replace(day=1),
+                period_end=self.today, due_on=dt.date(2099, 1, 5), park_id=self.ids["park_a"],
+                today=self.today, calendar=work_calendar()))
+
+    def unraised_blocker(self) -> int:
+        """An open blocker of a1 not yet taken to a department."""
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.projects.models import ProgressLog, Project
+        from crm.supervision.models import Problem
+
+        raised = select(Problem.blocker_id).where(Problem.blocker_id.is_not(None))
+        return self._first_or_new(select(ProgressLog.id).where(
+            ProgressLog.project_id == self.ids["project_a1"], ProgressLog.kind == "blocker",
+            ProgressLog.resolved_at.is_(None), ProgressLog.id.not_in(raised))
+            .order_by(ProgressLog.id),
+            lambda: factories.log(db.session.get(Project, self.ids["project_a1"]),
+                                  kind="blocker", text="规划条件待明确"))
+
+    def open_problem(self) -> int:
+        """An open problem of a1 with 自然资源和规划局."""
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.milestones.queries import work_calendar
+        from crm.projects.models import ProgressLog
+        from crm.supervision.models import Problem
+        from crm.supervision.services import problems
+
+        def make():
+            blocker = db.session.get(ProgressLog, self.unraised_blocker())
+            return problems.raise_problem(blocker, department="自然资源和规划局", actor_id=None,
+                                          today=self.today, calendar=work_calendar())
+
+        return self._first_or_new(select(Problem.id).where(
+            Problem.project_id == self.ids["project_a1"], Problem.status == "open")
+            .order_by(Problem.id), make)
+
     def attachment(self) -> int:
         """A photo attached by agent_a to a milestone of a1 (to remove)."""
         from flask import current_app
@@ -801,6 +854,35 @@ FORM_CASES = [
            lambda s: {"panel_members": "王科长；李代表；赵监督员", "rectification": "已整改",
                       "rectified_on": _today(s)}),
           ("close", ("rectified",), "CloseForm", lambda s: {"close_note": "企业电话确认满意"}))],
+    FormCase("round-open", "supervision.new_round", "manager_a", lambda s: "/rounds/new",
+             _forms("crm.supervision.forms", "RoundForm"),
+             lambda s: {"title": "调度", "cadence": "monthly", "park_id": str(s["park_a"]),
+                        "period_start": "2026-11-01", "period_end": "2026-11-30",
+                        "due_on": "2099-01-05"}),
+    FormCase("round-report", "supervision.report", "agent_a",
+             lambda s: f"/rounds/{s.open_round()}/projects/{s['project_a1']}",
+             _forms("crm.supervision.forms", "ReportForm"),
+             lambda s: {"progress": "完成材料报送", "stage_reached": "land",
+                        "investment_completed": "100"}),
+    FormCase("round-close", "supervision.close_round", "manager_a",
+             lambda s: f"/rounds/{s.open_round()}/close",
+             _forms("crm.supervision.forms", "CloseRoundForm"), lambda s: {}),
+    FormCase("problem-raise", "supervision.raise_problem", "manager_a",
+             lambda s: f"/logs/{s.unraised_blocker()}/raise",
+             _forms("crm.supervision.forms", "RaiseProblemForm"),
+             lambda s: {"department": "自然资源和规划局", "level": "park"}),
+    FormCase("problem-resolve", "supervision.resolve", "manager_a",
+             lambda s: f"/problems/{s.open_problem()}/resolve",
+             _forms("crm.supervision.forms", "ResolveProblemForm"),
+             lambda s: {"decision": "同意调剂指标"}),
+    FormCase("meeting-new", "supervision.new_meeting", "manager_a", lambda s: "/meetings/new",
+             _forms("crm.supervision.forms", "MeetingForm"),
+             lambda s: {"park_id": str(s["park_a"]), "held_on": "2026-11-02", "title": "协调会",
+                        "attendees": "各部门", "decisions": "议定事项"}),
+    FormCase("investment-plan", "supervision.set_plan", "manager_a",
+             lambda s: f"/projects/{s['project_a1']}/investment-plan",
+             _forms("crm.supervision.forms", "InvestmentPlanForm"),
+             lambda s: {"year": "2026", "planned": "100"}),
     FormCase("summary", "documents.request_summary", "manager_a", lambda s: "/documents/summaries",
              _forms("crm.documents.forms", "SummaryForm"),
              lambda s: {"scope": str(s["park_a"]), "start": "2025-01-01", "end": "2025-06-30"}),
@@ -902,6 +984,29 @@ FORM_CASES = [
 ]
 
 JSON_CASES = [
+    JsonCase("api-round-open", "api_supervision.Rounds", "POST", "manager_a",
+             lambda s: "/api/v1/rounds",
+             lambda s: {"title": "调度", "cadence": "monthly", "park_id": s["park_a"],
+                        "period_start": "2026-11-01", "period_end": "2026-11-30",
+                        "due_on": "2099-01-05", "stages": ["land"]}),
+    JsonCase("api-round-close", "api_supervision.RoundClose", "POST", "manager_a",
+             lambda s: f"/api/v1/rounds/{s.open_round()}/close"),
+    JsonCase("api-round-report", "api_supervision.RoundReport", "PUT", "agent_a",
+             lambda s: f"/api/v1/rounds/{s.open_round()}/reports/{s['project_a1']}",
+             lambda s: {"progress": "完成材料报送", "stage_reached": "land",
+                        "investment_completed": 100,
+                        "problem": {"text": "用地指标", "department": "自然资源和规划局"}}),
+    JsonCase("api-problem-raise", "api_supervision.RaiseProblem", "POST", "manager_a",
+             lambda s: f"/api/v1/blockers/{s.unraised_blocker()}/problem",
+             lambda s: {"department": "自然资源和规划局", "level": "district", "due_days": 5}),
+    JsonCase("api-problem-resolve", "api_supervision.ProblemResolve", "POST", "manager_a",
+             lambda s: f"/api/v1/problems/{s.open_problem()}/resolve",
+             lambda s: {"decision": "同意调剂指标"}),
+    JsonCase("api-meeting", "api_supervision.Meetings", "POST", "manager_a",
+             lambda s: "/api/v1/meetings",
+             lambda s: {"park_id": s["park_a"], "held_on": "2026-11-02", "title": "协调会",
+                        "attendees": "各部门", "decisions": "议定事项",
+                        "problem_ids": [s.open_problem()], "resolve": False}),
     JsonCase("api-import", "api_imports.Imports", "POST", "manager_a", lambda s: "/api/v1/imports"),
     *[JsonCase(f"api-import-{step}", f"api_imports.{view}", "POST", "manager_a",
                lambda s, st=step: f"/api/v1/imports/{s.import_batch()}/{st}")

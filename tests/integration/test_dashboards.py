@@ -233,7 +233,7 @@ def test_park_page_shows_the_computed_figures(app, client, hand):
         "overdue": "2", "due_soon": "2", "on_track": "1", "compliance": "75.0%",
         "workdays_saved": str(f.workdays_saved), "open_blockers": "2", "unassigned": "2",
         "promise_at_risk": "0", "promise_overdue": "0", "promise_margin": "—",
-        "satisfaction": "—", "cases_late": "0",
+        "satisfaction": "—", "cases_late": "0", "plan_completion": "—", "problems_open": "0",
     }
     assert "另有1项暂停计时" in page  # 1 paused
     assert "近90天办结4项，按期3项" in page  # 3 met of 4 finished, last 90 days

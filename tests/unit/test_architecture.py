@@ -34,8 +34,8 @@ FOUNDATION = {"crm.config", "crm.extensions", "crm.db", "crm.errors", "crm.trans
 PURE = {"crm.milestones.calendar", "crm.milestones.sla", "crm.milestones.graph", "crm.agents.assignment",
         "crm.projects.codes", "crm.portal.sampling"}
 # The domain packages, in the order they may depend on each other.
-ORDER = ("audit", "parks", "auth", "projects", "milestones", "agents", "portal", "dashboard",
-         "documents", "imports", "notifications", "attachments")
+ORDER = ("audit", "parks", "auth", "projects", "milestones", "agents", "portal", "supervision",
+         "dashboard", "documents", "imports", "notifications", "attachments")
 WORKFLOWS = "crm.workflows"
 TOP_MODULES = {"crm", "crm.app", "crm.web", "crm.admin", "crm.cli", "crm.worker"}
 TOP_PACKAGES = {"api", "demo", "main"}
@@ -207,7 +207,8 @@ def test_only_the_unit_of_work_the_cli_and_the_jobs_commit():
     assert committers == ["crm/cli.py", "crm/dashboard/jobs.py", "crm/documents/jobs.py",
                           "crm/imports/jobs.py",
                           "crm/milestones/jobs.py", "crm/notifications/jobs.py",
-                          "crm/portal/jobs.py", "crm/transaction.py"]
+                          "crm/portal/jobs.py", "crm/supervision/jobs.py",
+                          "crm/transaction.py"]
 
 
 def _cycles(root: Path) -> list[set[str]]:

@@ -18,7 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, func, literal, select, true, union_all
 
 from crm.agents.queries import unassigned_condition
 from crm.extensions import db
@@ -33,6 +33,8 @@ from crm.portal.models import DIMENSIONS, Rating, SatisfactionCase
 from crm.portal.queries import case_late_condition, satisfaction_columns
 from crm.projects.models import ProgressLog, Project, ProjectStatus, Stage
 from crm.projects.queries import in_service_condition, open_blocker_condition
+from crm.supervision.models import InvestmentPlan, Problem, ProblemStatus
+from crm.supervision.queries import completed_in_year, completion_pct, overdue_condition
 
 PERIODS = (30, 90, 180, 365)
 DEFAULT_PERIOD = 90
@@ -120,6 +122,16 @@ class ParkFigures:
     cases_late: int = 0  # ... of which past their due day with their step not done
     stage_days: dict[str, StageDays] = field(default_factory=dict)
     months: dict[str, list[int]] = field(default_factory=dict)  # 'YYYY-MM' -> [new, met, missed]
+    # The year's investment plan (万元) and what the supervision reports say was completed.
+    investment_planned: int = 0
+    investment_completed: int = 0
+    problems_open: int = 0  # coordination problems with departments ...
+    problems_overdue: int = 0  # ... of which past their due date
+
+    @property
+    def plan_completion_pct(self) -> float | None:
+        """年度计划完成率 (supervision.queries.completion_pct)."""
+        return completion_pct(self.investment_planned, self.investment_completed)
 
     @property
     def finished(self) -> int:
@@ -158,7 +170,8 @@ class ParkFigures:
                      "on_track", "paused", "met", "missed", "extended", "workdays_saved",
                      "open_blockers", "unassigned", "promise_at_risk", "promise_overdue",
                      "promise_running", "promise_margin", "ratings", "cases_open",
-                     "cases_late"):
+                     "cases_late", "investment_planned", "investment_completed",
+                     "problems_open", "problems_overdue"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for stage, (count, investment) in other.stages.items():
             mine = self.stages.setdefault(stage, [0, 0])
@@ -197,6 +210,7 @@ def compute(slice_: Slice, today: dt.date, calendar: WorkCalendar) -> dict[int, 
     _promises(figures, slice_, today)
     _satisfaction(figures, slice_, today)
     _months(figures, slice_, today)
+    _supervision(figures, slice_, today)
     return dict(figures)
 
 
@@ -315,6 +329,32 @@ def _blockers_and_unassigned(figures, slice_: Slice) -> None:
             .where(park, unassigned_condition(), *slice_.project_conditions())
             .group_by(Project.park_id)):
         figures[park_id].unassigned = count
+
+
+def _supervision(figures, slice_: Slice, today: dt.date) -> None:
+    """The year's investment plan against the completed amounts reported in the rounds, and
+    the open coordination problems: one statement (a union of the three, summed per park)."""
+    zero = literal(0)
+    planned = (select(Project.park_id.label("park_id"), InvestmentPlan.planned.label("planned"),
+                      zero.label("completed"), zero.label("open"), zero.label("overdue"))
+               .join(Project, Project.id == InvestmentPlan.project_id)
+               .where(InvestmentPlan.year == today.year, *slice_.project_conditions()))
+    if slice_.park_id is not None:
+        planned = planned.where(Project.park_id == slice_.park_id)
+    done = completed_in_year(today.year).subquery()
+    completed = slice_.rows(select(done.c.park_id, zero, done.c.amount, zero, zero),
+                            done.c.park_id, done.c.project_id)
+    problems = slice_.rows(
+        select(Problem.park_id, zero, zero, literal(1),
+               case((overdue_condition(today), 1), else_=0))
+        .where(Problem.status == ProblemStatus.OPEN.value), Problem.park_id, Problem.project_id)
+    rows = union_all(planned, completed, problems).subquery()
+    for park_id, plan, amount, count, overdue in db.session.execute(
+            select(rows.c.park_id, func.sum(rows.c.planned), func.sum(rows.c.completed),
+                   func.sum(rows.c.open), func.sum(rows.c.overdue)).group_by(rows.c.park_id)):
+        f = figures[park_id]
+        f.investment_planned, f.investment_completed = int(plan or 0), int(amount or 0)
+        f.problems_open, f.problems_overdue = int(count or 0), int(overdue or 0)
 
 
 def _promises(figures, slice_: Slice, today: dt.date) -> None:
