@@ -201,16 +201,16 @@ LABELS: dict[str, dict[str, object]] = {
         "monthly": _l("Monthly"),
         "ad_hoc": _l("Ad hoc"),
     },
-    "round_status": {"open": _l("Open"), "closed": _l("Closed")},
+    "round_status": {"open": _l("Taking reports"), "closed": _l("Round closed")},
     "report_state": {
         "filled": _l("Filled"),
         "late": _l("Filled late"),
         "missing": _l("Missing"),
     },
     "problem_level": {
-        "park": _l("Park"),
-        "district": _l("District"),
-        "city": _l("City"),
+        "park": _l("Park level"),
+        "district": _l("District level"),
+        "city": _l("City level"),
     },
     "problem_status": {"open": _l("Open"), "resolved": _l("Resolved")},
     "industry": {

@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(supervision_bp)
+    register_attachment_owners(app)
     # The project page shows its own header and log, then these sections of other packages.
     app.extensions["project_panels"] = [
         Panel("team", 10, "agents/_team_panel.html", team_context),
@@ -62,6 +63,20 @@ def register_blueprints(app: Flask) -> None:
     ]
     app.jinja_env.globals.update(nav_items=nav_items, unread_notifications=unread_notifications,
                                  can=can_current, warning_workdays=warning_workdays)
+
+
+def register_attachment_owners(app: Flask) -> None:
+    """Later packages' records that files attach to (the attachments package registers
+    milestones and progress-log entries itself): a problem's evidence and correspondence."""
+    from flask_babel import lazy_gettext as _l
+
+    from crm.attachments.owners import OwnerType, register_owner_type
+    from crm.supervision.models import Problem
+
+    register_owner_type(app, OwnerType(
+        name="problem", model=Problem, label=_l("Problem"),
+        page=lambda problem: url_for("supervision.problem", problem_id=problem.id),
+        title=lambda problem: problem.department))
 
 
 class NavItem(NamedTuple):

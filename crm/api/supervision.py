@@ -107,6 +107,7 @@ class ReportPageSchema(Schema):
 class ProblemInSchema(Schema):
     text = fields.String(required=True, validate=TEXT)
     department = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    level = fields.String(load_default="park", validate=validate.OneOf(problem_services.LEVELS))
 
 
 class ReportFillSchema(Schema):
@@ -311,6 +312,7 @@ class RoundReport(MethodView):
                 investment_completed=values["investment_completed"],
                 stage_reached=values["stage_reached"], problem_text=problem.get("text"),
                 problem_department=problem.get("department"),
+                problem_level=problem.get("level", "park"),
                 expected_version=values["version"], today=today(), calendar=work_calendar())
         return _report(found, found.project.name, found.project.park.short_name,
                        found.reporter.name if found.reporter else None, queries.state_of(found))

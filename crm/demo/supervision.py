@@ -36,12 +36,13 @@ def build(today: dt.date, calendar: WorkCalendar, rng: random.Random) -> dict:
     projects = db.session.scalars(select(Project).where(
         Project.park_id == park.id, Project.status == ProjectStatus.ACTIVE.value)
         .order_by(Project.id)).all()
-    for project in db.session.scalars(select(Project).order_by(Project.id)):
+    everything = db.session.scalars(select(Project).order_by(Project.id)).all()
+    for project in everything:
         share = rng.choice((0.2, 0.3, 0.4))
         db.session.add(InvestmentPlan(project_id=project.id, year=today.year,
                                       planned=int(project.investment * share)))
     db.session.flush()
-    counts = {"investment_plans": len(projects), "rounds": 0, "problems": 0}
+    counts = {"investment_plans": len(everything), "rounds": 0, "problems": 0}
     month_start = today.replace(day=1)
     previous_end = month_start - dt.timedelta(days=1)
     earlier_end = previous_end.replace(day=1) - dt.timedelta(days=1)
@@ -93,5 +94,49 @@ def build(today: dt.date, calendar: WorkCalendar, rng: random.Random) -> dict:
         period_start=month_start, period_end=today, due_on=calendar.add_workdays(today, 5),
         park_id=park.id, today=today, calendar=calendar)
     counts["rounds"] += 1
+    counts["approval_documents"] = _approval_document(park, manager)
     db.session.flush()
     return counts
+
+
+def _approval_document(park: Park, manager: User) -> int:
+    """The scanned approval document (批文) of the park's latest issued milestone, as the
+    completion evidence a park manager opens from the project page."""
+    from crm.attachments import owners, services as attachments
+    from crm.milestones.models import Milestone
+
+    milestone = db.session.scalar(
+        select(Milestone).join(Project, Project.id == Milestone.project_id)
+        .where(Project.park_id == park.id, Milestone.status == "done",
+               Milestone.approval_doc_no.is_not(None))
+        .order_by(Milestone.completed_on.desc(), Milestone.id.desc()).limit(1))
+    if milestone is None:
+        return 0
+    attachments.attach(owners.resolve("milestone", milestone.id),
+                       data=_document_pdf(milestone), filename=f"{milestone.name}批文.pdf",
+                       purpose="approval_document", actor_id=manager.id)
+    return 1
+
+
+def _document_pdf(milestone) -> bytes:
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from reports.styles import register_font
+
+    font = register_font()
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    width, height = A4
+    page.setFont(font, 22)
+    page.drawCentredString(width / 2, height - 120, milestone.name)
+    page.setFont(font, 12)
+    lines = (f"文号：{milestone.approval_doc_no}", f"发证机关：{milestone.issuing_department or ''}",
+             f"办结日期：{milestone.completed_on.isoformat()}", "（演示数据）")
+    for number, line in enumerate(lines):
+        page.drawString(90, height - 190 - 26 * number, line)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()

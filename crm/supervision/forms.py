@@ -69,6 +69,8 @@ class ReportForm(FlaskForm):
                                                 "to the department you choose."))
     problem_department = SelectField(_l("Department"), validators=[Optional()],
                                      validate_choice=False)
+    problem_level = SelectField(_l("Level"), choices=choices("problem_level"),
+                                validators=[Optional()])
     version = HiddenField()
 
 

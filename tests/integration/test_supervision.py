@@ -457,3 +457,26 @@ def test_dashboards_show_plan_completion_and_problems_from_the_rounds(app, world
     assert re.search(r'data-testid="figure-plan_completion">\s*25.0%', city)
     departments = re.search(r'data-testid="departments">(.*?)</table>', city, re.S).group(1)
     assert DEPARTMENT in departments
+
+
+def test_a_problem_keeps_its_evidence_files_within_its_park(app, world, opened):
+    from crm.extensions import db
+    from crm.supervision.models import Problem
+    from tests.integration.attachments_support import pdf
+
+    _fill(_client(app, "agent_a"), opened.id, world.projects["a1"].id,
+          problem_text="用地指标", problem_department=DEPARTMENT)
+    with app.app_context():
+        problem_id = db.session.scalar(select(Problem.id))
+    manager = _client(app, "manager_a")
+    sent = manager.post(f"/attachments/problem/{problem_id}",
+                        data={"file": (io.BytesIO(pdf("协调函")), "协调函.pdf")},
+                        content_type="multipart/form-data")
+    assert sent.status_code in (302, 303), sent.get_data(as_text=True)[:300]
+    page = manager.get(f"/problems/{problem_id}").get_data(as_text=True)
+    assert "协调函.pdf" in page
+    other = _client(app, "manager_b")
+    assert other.get(f"/attachments/problem/{problem_id}").status_code == 404
+    assert other.post(f"/attachments/problem/{problem_id}",
+                      data={"file": (io.BytesIO(pdf()), "x.pdf")},
+                      content_type="multipart/form-data").status_code == 404

@@ -52,6 +52,12 @@ def check_department(department: str | None) -> str:
     return department
 
 
+def check_level(level: str | None) -> str:
+    if level not in LEVELS:
+        raise DomainError(_l("Choose a level from the list."), "level")
+    return level
+
+
 def _check_owner(owner_id: int | None, park_id: int) -> None:
     if owner_id is not None and owner_id not in {uid for uid, _ in queries.owner_choices(park_id)}:
         raise DomainError(_l("Choose the owner from the list."), "owner_id")
@@ -75,8 +81,7 @@ def raise_problem(blocker: ProgressLog, *, department: str | None, level: str = 
     if existing is not None:
         raise InvalidState(_l("This blocker was already raised as problem #%(id)s.", id=existing))
     check_department(department)
-    if level not in LEVELS:
-        raise DomainError(_l("Choose a level from the list."), "level")
+    check_level(level)
     _check_owner(owner_id, blocker.park_id)
     _check_due(due_days)
     problem = Problem(project_id=blocker.project_id, park_id=blocker.park_id,

@@ -122,7 +122,7 @@ def open_round(*, user: User, title: str, cadence: str, period_start: dt.date,
 def submit_report(report: RoundReport, *, user: User, progress: str, next_steps: str | None,
                   investment_completed: int | None, stage_reached: str,
                   problem_text: str | None = None, problem_department: str | None = None,
-                  expected_version: int | None = None, today: dt.date,
+                  problem_level: str = "park", expected_version: int | None = None, today: dt.date,
                   calendar: WorkCalendar) -> RoundReport:
     """Fill (or correct, while the round is open) a project's report.  A problem named in it
     is logged as a blocker of the project and raised to its department."""
@@ -153,6 +153,7 @@ def submit_report(report: RoundReport, *, user: User, progress: str, next_steps:
     problem_text = (problem_text or "").strip()
     if problem_text:
         problems.check_department(problem_department)
+        problems.check_level(problem_level)
     report.progress = progress
     report.next_steps = (next_steps or "").strip() or None
     report.investment_completed = investment_completed
@@ -166,7 +167,8 @@ def submit_report(report: RoundReport, *, user: User, progress: str, next_steps:
     if problem_text:
         blocker = projects.add_log(report.project, author_id=user.id, kind=LogKind.BLOCKER.value,
                                    happened_on=today, text=problem_text)
-        problems.raise_problem(blocker, department=problem_department, actor_id=user.id,
+        problems.raise_problem(blocker, department=problem_department, level=problem_level,
+                               actor_id=user.id,
                                round_id=report.round_id, today=today, calendar=calendar)
     return report
 

@@ -159,10 +159,11 @@ def report(round_id: int, project_id: int):
                         stage_reached=form.stage_reached.data,
                         problem_text=form.problem_text.data,
                         problem_department=form.problem_department.data or None,
+                        problem_level=form.problem_level.data or "park",
                         expected_version=_version(form.version.data), today=today(),
                         calendar=work_calendar())
             except DomainError as error:
-                field_names = {"department": "problem_department"}
+                field_names = {"department": "problem_department", "level": "problem_level"}
                 for message in apply_to_form(form, error, field_names):
                     flash(str(message), "warning")
             else:
