@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 
 from flask import has_request_context
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from crm.audit.models import AuditEvent
@@ -86,7 +86,12 @@ def _project_id(obj) -> int | None:
     return getattr(obj, "project_id", None)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value):
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -159,14 +164,17 @@ def _before_flush(session, flush_context, instances):
     session.info["audit_pending"] = _collect(session)
 
 
+_SESSION_ACTOR = object()
+
+
 def event_row(session: Session, *, entity_type: str, entity_id, project_id: int | None,
               action: str, changes: dict, note: str | None = None, created: bool = False,
-              user_id: int | None = None, now: dt.datetime | None = None) -> dict:
+              user_id=_SESSION_ACTOR, now: dt.datetime | None = None) -> dict:
     """One audit event's values, as the session hook writes them (the session's import batch
     and, unless given, its actor)."""
     return {
         "occurred_at": now or dt.datetime.now(dt.timezone.utc),
-        "user_id": _actor_id(session) if user_id is None else user_id,
+        "user_id": _actor_id(session) if user_id is _SESSION_ACTOR else user_id,
         "entity_type": entity_type,
         "entity_id": entity_id if isinstance(entity_id, int) else None,
         "project_id": project_id,
@@ -205,26 +213,31 @@ def insert_created(session: Session, table, rows: list[dict], *, project_of,
     if not rows:
         return []
     ids = insert_ids(session, table, rows)
+    actor, now = _actor_id(session), dt.datetime.now(dt.timezone.utc)
     write_events(session, [
         event_row(session, entity_type=table.name, entity_id=new_id,
                   project_id=project_of(new_id, row), action=action,
-                  changes=created_changes(row), note=note, created=True)
+                  changes=created_changes(row), note=note, created=True, user_id=actor, now=now)
         for new_id, row in zip(ids, rows)])
     return ids
 
 
 def insert_ids(session: Session, table, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` with a few multi-row statements; their new ids, in the order of ``rows``.
+    """Insert ``rows``; their new ids, in the order of ``rows``.
 
-    PostgreSQL orders what RETURNING answers by the rows sent (SQLAlchemy's sentinel).  SQLite
-    would be sent one statement per row for that, so there the ids are asked for unordered and
-    sorted: it numbers the rows it inserts one after the other, in the order sent (a new rowid
-    is one more than the largest, and the transaction holds the write lock)."""
-    statement = insert(table)
-    if session.get_bind().dialect.name == "sqlite":
-        return sorted(session.execute(statement.returning(table.c.id), rows).scalars())
-    return list(session.execute(statement.returning(table.c.id, sort_by_parameter_order=True),
-                                rows).scalars())
+    PostgreSQL: the ids are drawn from the table's sequence first, then the rows are sent as
+    one pipelined batch (a RETURNING in row order would make SQLAlchemy send statements of a
+    thousand rows each, which the driver parses slowly).  SQLite: multi-row statements whose
+    ids are asked for unordered and sorted — it numbers the rows it inserts one after the
+    other, in the order sent (a new rowid is one more than the largest, under the
+    transaction's write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        ids = sorted(session.execute(select(func.nextval(sequence)).select_from(
+            func.generate_series(1, len(rows)))).scalars())
+        session.execute(insert(table), [{**row, "id": new_id} for new_id, row in zip(ids, rows)])
+        return ids
+    return sorted(session.execute(insert(table).returning(table.c.id), rows).scalars())
 
 
 def write_events(session: Session, values: list[dict]) -> None:

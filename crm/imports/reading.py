@@ -20,7 +20,10 @@ from flask_babel import lazy_gettext as _l
 from crm.errors import DomainError
 from crm.imports import columns
 
-MAX_ROWS = 50_000
+MAX_ROWS = 50_000  # records: projects, staff
+# Approval-progress rows: one per approval item of a project (8 to 12 each), so a city's
+# ledger of 10,000 projects and their progress is one file.
+MAX_PROGRESS_ROWS = 200_000
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
 MAX_RATIO = 200  # unpacked / packed: real workbooks stay far below, zip bombs far above
 MAX_CELL = 2000
@@ -94,16 +97,16 @@ def _decode(data: bytes) -> str:
                      "\"CSV UTF-8\"."))
 
 
-def _limited(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
-    count = 0
-    for number, values in rows:
-        if all(v is None for v in values):
-            continue
-        count += 1
-        if count > MAX_ROWS:
+def _non_empty(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    return ((number, values) for number, values in rows if any(v is not None for v in values))
+
+
+def _limited(rows: Iterator[tuple[int, list]], limit: int) -> Iterator[tuple[int, list]]:
+    for count, row in enumerate(rows, start=1):
+        if count > limit:
             raise _refuse(_l("The file has more than %(max)d rows: split it into several files.",
-                             max=MAX_ROWS))
-        yield number, values
+                             max=limit))
+        yield row
 
 
 def _csv_sheet(data: bytes) -> Sheet:
@@ -111,7 +114,7 @@ def _csv_sheet(data: bytes) -> Sheet:
     header = next(reader, None) or []
     rows = ((number, [cell_value(v) for v in values])
             for number, values in enumerate(reader, start=2))
-    return Sheet("csv", [str(h).strip() for h in header], _limited(rows))
+    return Sheet("csv", [str(h).strip() for h in header], _non_empty(rows))
 
 
 def _xlsx_sheets(data: bytes) -> list[Sheet]:
@@ -131,13 +134,14 @@ def _xlsx_sheets(data: bytes) -> list[Sheet]:
         headers = [str(h).strip() if h is not None else "" for h in header]
         rows = ((number, [cell_value(v) for v in values])
                 for number, values in enumerate(iterator, start=2))
-        sheets.append(Sheet(worksheet.title, headers, _limited(rows)))
+        sheets.append(Sheet(worksheet.title, headers, _non_empty(rows)))
     return sheets
 
 
 def read(filename: str, data: bytes) -> list[Sheet]:
     """The file's sheets (a CSV file is one), each with its header row and a lazy iterator of
-    its non-empty rows.  Raises DomainError on the field "file"."""
+    its non-empty rows (``sheets_for`` limits their number).  Raises DomainError on the field
+    "file"."""
     if not data:
         raise _refuse(_l("The file is empty."))
     if file_type(filename, data) == "csv":
@@ -163,5 +167,6 @@ def sheets_for(kind: str, found: list[Sheet]) -> dict[str, Sheet]:
             taken = {columns.normalise(t) for _, ts, _ in columns.SHEETS[kind] for t in ts}
             match = next((s for s in found if columns.normalise(s.title) not in taken), None)
         if match is not None:
-            chosen[name] = match
+            limit = MAX_PROGRESS_ROWS if name == columns.PROGRESS_SHEET else MAX_ROWS
+            chosen[name] = Sheet(match.title, match.headers, _limited(match.rows, limit))
     return chosen

@@ -529,6 +529,59 @@ def test_fifty_thousand_rows_are_taken(app, world, login_as):
     assert _batch(app, batch_id).rows_total == 50_000
 
 
+def test_a_progress_sheet_holds_more_rows_than_the_record_limit(app, world, login_as):
+    """The 50,000-row limit counts records (projects, staff); a city's ledger of 10,000
+    projects has some 80,000 approval-progress rows."""
+    from crm.imports.reading import MAX_ROWS
+
+    client = login_as("manager_a")
+    data = ("项目名称,审批事项,受理日期\n" + "某项目,项目备案,2025-03-03\n" * (MAX_ROWS + 1)).encode()
+    batch_id = _batch_id(_upload(client, data, "progress.csv", kind="progress",
+                                 park=str(world.park_a.id)))
+    assert _batch(app, batch_id).rows_total == MAX_ROWS + 1
+
+
+def test_a_later_row_finding_a_project_registered_just_before_updates_it(app, world, login_as):
+    """New projects are registered a chunk at a time; a later row that finds one of them (by
+    credit code and name, the first row having given the project code) updates it, as one
+    row after the other would, and its progress rows find it by code."""
+    from crm.extensions import db
+    from crm.milestones.models import Milestone
+    from crm.projects.codes import make_credit_code, make_project_code
+    from crm.projects.models import Project
+
+    credit = make_credit_code("91320600MA1XY1234")  # 17 characters + the check character
+    code = make_project_code("2503", "320612", "89", "03", "00042")
+    client = login_as("manager_a")
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "项目"
+    sheet.append(PROJECT_HEADERS + ["企业联系人"])
+    sheet.append(project_row(world.park_a.name, "先登记后更新的项目", **{
+        "统一社会信用代码": credit, "项目代码": code}) + [None])
+    sheet.append(project_row(world.park_a.name, "先登记后更新的项目", investment_yi=3, **{
+        "统一社会信用代码": credit}) + ["孙经理"])
+    steps = book.create_sheet("审批进度")
+    steps.append(["项目代码", "审批事项", "受理日期", "办结日期"])
+    steps.append([code, "项目备案", "2025-06-05", "2025-06-09"])
+    steps.append([code, "不存在的审批", "2025-06-05", None])
+    batch_id = _batch_id(_upload(client, save(book)))
+    _check(app, client, batch_id)
+    checked = _batch(app, batch_id)
+    assert checked.counts == {"new": 2, "update": 1, "unchanged": 0, "error": 1}
+    assert [(e["sheet"], e["row"], e["column"]) for e in checked.errors] == [
+        ("审批进度", 3, "审批事项")]
+    client.post(f"/imports/{batch_id}/commit")
+    _run_job(app, "commit_batch", batch_id)
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(Project.code == code))
+        assert (project.investment, project.contact_name) == (30000, "孙经理")
+        assert project.stage != "signed"  # the filing done: the stage moved on
+        filing = db.session.scalar(select(Milestone).where(
+            Milestone.project_id == project.id, Milestone.name == "项目备案"))
+        assert filing.status == "done" and filing.workdays_used == 2
+
+
 def test_staff_taking_other_projects_afterwards_does_not_block_the_revert(app, world, login_as):
     """Who got an assignment last (the rule's tie-break) is bookkeeping: the batch's staff
     serving a new project the next day leaves the import revertible."""

@@ -173,7 +173,8 @@ class _Chunk:
                 .outerjoin(ApprovalItem, ApprovalItem.id == Milestone.approval_item_id)
                 .where(Milestone.project_id.in_(project_ids))
                 .order_by(Milestone.project_id, Milestone.sequence, Milestone.id)):
-            milestone = _Plain(**row._mapping, pauses=[])
+            milestone = _Plain(**row._mapping, pauses=[], wanted={
+                normalise(n) for n in (row.name, row.code) if n})
             self.plans[milestone.project_id].append(milestone)
             self.milestones[milestone.id] = milestone
         if self.milestones:
@@ -205,8 +206,7 @@ class _Chunk:
         row, dates = r.row, r.dates
         plan = self.plans[project_id]
         wanted = normalise(r.item or "")
-        milestone = next((m for m in plan if normalise(m.name) == wanted
-                          or (m.code and normalise(m.code) == wanted)), None)
+        milestone = next((m for m in plan if wanted in m.wanted), None)
         if milestone is None:
             row.refuse("item", NO_ITEM % {"items": "、".join(m.name for m in plan) or "—"})
             return None

@@ -7,8 +7,10 @@ failed when its job fails.  Services flush but never commit; the jobs commit.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -174,7 +176,7 @@ def run(batch: ImportBatch, *, write: bool, park_ids: set[int],
         counted()
 
     try:
-        with pinned_calendar(), forecasts.deferred(refresh=write):
+        with _fewer_collections(), pinned_calendar(), forecasts.deferred(refresh=write):
             _each_row(batch, sheets, park_ids, step, done_row)
         progress(done)
     finally:
@@ -199,6 +201,20 @@ def _chunks(rows, size: int):
             chunk = []
     if chunk:
         yield chunk
+
+
+@contextmanager
+def _fewer_collections(young: int = 50_000):
+    """A run holds tens of thousands of rows and records at once, and Python's collector,
+    started every 700 new objects by default, scans them over and over (a third of the run's
+    time).  Start it every ``young`` new objects instead; cycles are still collected, so memory
+    stays bounded."""
+    before = gc.get_threshold()
+    gc.set_threshold(young, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _each_row(batch: ImportBatch, sheets: dict, park_ids: set[int], step, done_row) -> None:

@@ -78,6 +78,7 @@ class Ledger:
         self.choices = values.Choices([*CHOICE_GROUPS.values(), "pause_reason"])
         self.seen: dict[tuple, int] = {}
         self._staff: dict[int, dict[tuple[str, str], Staff]] = {}
+        self._forms: dict[int, object] = {}  # park id -> the form checking its new projects
 
     # -- projects ---------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class Ledger:
         own, after the new projects before it are written."""
         read = [(row, *self._read(row)) for row in rows]
         found = _Prefetch([(cells, park) for row, cells, park, _ in read if not row.problems])
-        pending: list[tuple[Row, object, Park]] = []
+        pending: list[tuple[Row, tuple]] = []  # (row, (data, park id, stage))
         created: set = set()  # the match keys of the projects this chunk registered
         for row, cells, park, investment in read:
             if row.problems:
@@ -189,8 +190,8 @@ class Ledger:
                 form = self._form(row, cells, investment, park, None)
                 if form is None:
                     record(row, None)
-                else:
-                    pending.append((row, form, park))
+                else:  # its values now: the form is filled again for the next row
+                    pending.append((row, (form.project_data(), park.id, form.stage.data)))
                     created |= keys
                 continue
             self._create(pending, record)
@@ -204,9 +205,8 @@ class Ledger:
         if not pending:
             return
         with plans.deferred(), staffing.deferred(self.today):
-            create_projects([(form.project_data(), park.id, form.stage.data)
-                             for _row, form, park in pending], actor_id=self.actor_id)
-        for row, _form, _park in pending:
+            create_projects([item for _row, item in pending], actor_id=self.actor_id)
+        for row, _item in pending:
             record(row, NEW)
         pending.clear()
 
@@ -243,13 +243,19 @@ class Ledger:
             data["investment"] = str(project.investment)
         else:
             data.update(DEFAULTS)
-        data.update(cells)
+        for name, value in cells.items():  # replace (MultiDict.update would add a second value)
+            data[name] = value
         if investment is not None:
             data["investment"] = str(investment)
         data["park"] = str(park.id)
-        form = ledger_form(data, [park])
         if project is not None:
+            form = ledger_form(data, [park])
             form.saved_code = project.code
+        elif park.id in self._forms:  # a new project's form, filled again for each row
+            form = self._forms[park.id]
+            form.process(formdata=data)
+        else:
+            form = self._forms[park.id] = ledger_form(data, [park])
         valid = form.validate()
         for name, messages in form.errors.items():
             column = name if name != "investment" else (
