@@ -11,7 +11,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from crm.api.attachments import (
+    UPLOAD_DOC, AttachmentListSchema, AttachmentSchema, list_files, upload_file,
+)
 from crm.api.core import api_user
+from crm.attachments.views import request_limit
 from crm.api.errors import abort
 from crm.api.projects import require
 from crm.auth.permissions import Action
@@ -362,6 +366,27 @@ class ProblemResolve(MethodView):
             problem_services.resolve(found, decision=values["decision"], actor_id=user.id,
                                      expected_version=values["version"])
         return _problem(found)
+
+
+@bp.route("/problems/<int:problem_id>/attachments")
+class ProblemAttachments(MethodView):
+    @bp.response(200, AttachmentListSchema)
+    def get(self, problem_id: int):
+        """The files of a problem (correspondence, evidence), oldest first."""
+        return list_files("problem", problem_id)
+
+    @bp.doc(description=UPLOAD_DOC)
+    @bp.response(201, AttachmentSchema)
+    def post(self, problem_id: int):
+        """Attach a file to a problem."""
+        return upload_file("problem", problem_id)
+
+
+@bp.record_once
+def _limits(state):
+    """Uploads to a problem take the attachments' size limit, not the app's 2 MB."""
+    state.app.extensions.setdefault("upload_limits", {})[
+        "api_supervision.ProblemAttachments"] = request_limit
 
 
 @bp.route("/blockers/<int:log_id>/problem")

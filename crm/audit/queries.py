@@ -52,6 +52,9 @@ ENTITIES: dict[str, object] = {
     "ratings": _l("Enterprise rating"),
     "satisfaction_cases": _l("Bad-review case"),
     "attachments": _l("Attached file"),
+    "round_reports": _l("Supervision report"),
+    "problems": _l("Coordination problem"),
+    "investment_plans": _l("Annual investment plan"),
 }
 
 FIELDS: dict[str, object] = {
@@ -100,6 +103,17 @@ FIELDS: dict[str, object] = {
     "rectified_on": _l("Done on"), "panel_members": _l("Panel members"),
     "closed_at": _l("Closed"), "closed_how": _l("How it closed"),
     "close_note": _l("What the enterprise said on the phone"),
+    # supervision
+    "round_id": _l("Supervision round"), "reporter_staff_id": _l("Reporter"),
+    "stage_at_open": _l("Stage when the round opened"), "progress": _l("Progress"),
+    "next_steps": _l("Next steps"),
+    "investment_completed": _l("Investment completed (10,000 yuan)"),
+    "stage_reached": _l("Stage reached"), "submitted_on": _l("Filled on"),
+    "submitted_by_id": _l("Filled by"), "blocker_id": _l("Blocker"), "summary": _l("Problem"),
+    "level": _l("Level"), "owner_id": _l("Owner"), "raised_on": _l("Raised on"),
+    "raised_by_id": _l("Raised by"), "escalated_on": _l("Escalated on"),
+    "resolution": _l("Decision"), "year": _l("Year"),
+    "planned": _l("Planned investment (10,000 yuan)"),
 }
 
 # Only the fields above are shown.  These are the columns left out on purpose: bookkeeping
@@ -114,7 +128,9 @@ HIDDEN = {"id", "project_id", "log_id", "stage_changed_at", "created_by_id",
           "calendar_token_hash",
           # attached files: where the bytes are and what they are, not for reading
           "owner_type", "owner_id", "content_type", "storage", "storage_key", "thumbnail_key",
-          "width", "height", "uploaded_by_id", "uploaded_at", "purpose"}
+          "width", "height", "uploaded_by_id", "uploaded_at", "purpose",
+          # supervision bookkeeping
+          "raised_at"}
 
 # Stored codes shown as labels: field -> label group (status depends on the record type).
 CODE_GROUPS = {
@@ -123,7 +139,8 @@ CODE_GROUPS = {
     "role": "assignment_role", "reason_code": "pause_reason", "outcome": "sla_state",
     "limit_unit": "limit_unit", "statutory_unit": "limit_unit",
     "classification": "case_classification", "closed_how": "case_closed_how",
-    "source": "rating_source",
+    "source": "rating_source", "stage_at_open": "stage", "stage_reached": "stage",
+    "level": "problem_level",
 }
 # Fields whose label group depends on the record type.
 ENTITY_CODE_GROUPS = {
@@ -131,6 +148,7 @@ ENTITY_CODE_GROUPS = {
     ("generated_documents", "status"): "document_status",
     ("generated_documents", "kind"): "document_kind",
     ("satisfaction_cases", "status"): "case_status", ("satisfaction_cases", "kind"): "case_kind",
+    ("round_reports", "status"): "report_state", ("problems", "status"): "problem_status",
 }
 # Actions whose note is a stored code rather than words.
 NOTE_GROUPS = {"milestone.pause": "pause_reason", "milestone.complete": "sla_state"}
@@ -140,7 +158,8 @@ REFERENCES = {
     "park_id": "parks", "author_id": "users", "resolved_by_id": "users",
     "assigned_by_id": "users", "ended_by_id": "users", "staff_id": "staff",
     "owner_staff_id": "staff", "milestone_id": "milestones", "requested_by_id": "users",
-    "requires_id": "milestones", "assignee_staff_id": "staff",
+    "requires_id": "milestones", "assignee_staff_id": "staff", "reporter_staff_id": "staff",
+    "submitted_by_id": "users", "owner_id": "users", "raised_by_id": "users",
 }
 _NAME_QUERIES = {
     "parks": (Park.id, Park.name), "users": (User.id, User.display_name),

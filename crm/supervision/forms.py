@@ -89,6 +89,14 @@ class RaiseProblemForm(FlaskForm):
                                 description=_l("Empty: the level's usual time."))
 
 
+class ProblemEditForm(FlaskForm):
+    department = SelectField(_l("Department"), validators=[InputRequired(REQUIRED)],
+                             validate_choice=False)
+    owner_id = SelectField(_l("Owner"), validators=[Optional()], validate_choice=False)
+    due_on = DayField(_l("Due on"), validators=[DataRequired(DATE_REQUIRED), _calendar_range])
+    version = HiddenField()
+
+
 class ResolveProblemForm(FlaskForm):
     decision = TextAreaField(_l("Decision"), validators=[InputRequired(REQUIRED),
                                                           Length(max=TEXT_MAX)])

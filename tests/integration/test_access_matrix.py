@@ -99,7 +99,8 @@ SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.i
                  "/api/v1/rounds/<int:round_id>/reports",
                  "/api/v1/rounds/<int:round_id>/reports/<int:project_id>",
                  "/api/v1/problems/<int:problem_id>", "/api/v1/problems/<int:problem_id>/resolve",
-                 "/api/v1/blockers/<int:log_id>/problem", "/api/v1/meetings/<int:meeting_id>"}
+                 "/api/v1/blockers/<int:log_id>/problem", "/api/v1/meetings/<int:meeting_id>",
+                 "/problems/<int:problem_id>/edit", "/api/v1/problems/<int:problem_id>/attachments"}
 
 
 def skipped(rule) -> bool:

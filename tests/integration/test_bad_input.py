@@ -875,6 +875,10 @@ FORM_CASES = [
              lambda s: f"/problems/{s.open_problem()}/resolve",
              _forms("crm.supervision.forms", "ResolveProblemForm"),
              lambda s: {"decision": "同意调剂指标"}),
+    FormCase("problem-edit", "supervision.edit_problem", "manager_a",
+             lambda s: f"/problems/{s.open_problem()}/edit",
+             _forms("crm.supervision.forms", "ProblemEditForm"),
+             lambda s: {"department": "生态环境局", "due_on": "2099-01-05"}),
     FormCase("meeting-new", "supervision.new_meeting", "manager_a", lambda s: "/meetings/new",
              _forms("crm.supervision.forms", "MeetingForm"),
              lambda s: {"park_id": str(s["park_a"]), "held_on": "2026-11-02", "title": "协调会",
@@ -1054,6 +1058,8 @@ JSON_CASES = [
                                    f"{s.milestone('start')}/attachments" if o == "milestone" else
                                    f"/api/v1/projects/{s['project_a1']}/logs/{s.entry()}/attachments"))
       for owner, view in (("milestone", "MilestoneAttachments"), ("log", "LogAttachments"))],
+    JsonCase("api-attachment-problem", "api_supervision.ProblemAttachments", "POST", "manager_a",
+             lambda s: f"/api/v1/problems/{s.open_problem()}/attachments"),
     JsonCase("api-attachment-delete", "api_attachments.AttachmentItem", "DELETE", "agent_a",
              lambda s: f"/api/v1/attachments/{s.attachment()}"),
     JsonCase("api-summary", "api_documents.Summaries", "POST", "manager_a",

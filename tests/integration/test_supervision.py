@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import count_queries, login
+from tests.integration.api.conftest import api, tokens  # noqa: F401  (fixtures)
 
 DEPARTMENT = "自然资源和规划局"
 
@@ -480,3 +481,34 @@ def test_a_problem_keeps_its_evidence_files_within_its_park(app, world, opened):
     assert other.post(f"/attachments/problem/{problem_id}",
                       data={"file": (io.BytesIO(pdf()), "x.pdf")},
                       content_type="multipart/form-data").status_code == 404
+
+
+def test_a_problem_moves_to_another_department_and_takes_files_over_the_api(
+        app, world, opened, api):
+    from crm.extensions import db
+    from crm.supervision.models import Problem
+    from tests.integration.attachments_support import pdf
+
+    _fill(_client(app, "agent_a"), opened.id, world.projects["a1"].id,
+          problem_text="环评总量指标", problem_department=DEPARTMENT)
+    with app.app_context():
+        problem_id = db.session.scalar(select(Problem.id))
+    manager = _client(app, "manager_a")
+    past = manager.post(f"/problems/{problem_id}/edit",
+                        data={"department": "生态环境局", "due_on": "2020-01-06"})
+    assert past.status_code == 422 and 'id="due_on-errors"' in past.get_data(as_text=True)
+    assert _client(app, "agent_a").post(f"/problems/{problem_id}/edit", data={
+        "department": "生态环境局", "due_on": "2099-01-05"}).status_code == 403
+    moved = manager.post(f"/problems/{problem_id}/edit",
+                         data={"department": "生态环境局", "due_on": "2099-01-05"})
+    assert moved.status_code == 303
+    with app.app_context():
+        problem = db.session.get(Problem, problem_id)
+        assert (problem.department, problem.due_on) == ("生态环境局", dt.date(2099, 1, 5))
+    sent = api("manager_a").post(f"/problems/{problem_id}/attachments",
+                                 data={"file": (io.BytesIO(pdf("函件")), "函件.pdf")},
+                                 content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.get_json()
+    listed = api("manager_a").get(f"/problems/{problem_id}/attachments").get_json()
+    assert [a["filename"] for a in listed["items"]] == ["函件.pdf"]
+    assert api("manager_b").get(f"/problems/{problem_id}/attachments").status_code == 404

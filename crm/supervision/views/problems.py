@@ -14,7 +14,9 @@ from crm.i18n import today
 from crm.milestones.queries import work_calendar
 from crm.projects.queries import visible_log
 from crm.supervision import queries
-from crm.supervision.forms import MeetingForm, RaiseProblemForm, ResolveProblemForm
+from crm.supervision.forms import (
+    MeetingForm, ProblemEditForm, RaiseProblemForm, ResolveProblemForm,
+)
 from crm.supervision.models import ProblemLevel
 from crm.supervision.services import problems as services
 from crm.supervision.views import bp
@@ -48,13 +50,52 @@ def problem(problem_id: int):
     return _problem_page(found)
 
 
-def _problem_page(found, form=None, status: int = 200):
+def _problem_page(found, form=None, edit_form=None, status: int = 200):
     day = today()
+    may_manage = found.is_open and can(current_user, Action.PROBLEM_MANAGE)
+    if edit_form is None and may_manage:
+        edit_form = _edit_form(found, None)
     return render_template(
         "supervision/problem.html", problem=found, today=day,
-        workdays_open=queries.workdays_open(found, day, work_calendar()),
-        may_manage=found.is_open and can(current_user, Action.PROBLEM_MANAGE),
-        form=form or ResolveProblemForm(formdata=None, version=found.version)), status
+        workdays_open=queries.workdays_open(found, day, work_calendar()), may_manage=may_manage,
+        form=form or ResolveProblemForm(formdata=None, version=found.version),
+        edit_form=edit_form), status
+
+
+def _edit_form(found, formdata) -> ProblemEditForm:
+    form = ProblemEditForm(formdata=formdata)
+    form.department.choices = [(d, d) for d in queries.departments()]
+    form.owner_id.choices = [("", "—")] + [(str(uid), name) for uid, name
+                                           in queries.owner_choices(found.park_id)]
+    if formdata is None:
+        form.department.data = found.department
+        form.owner_id.data = str(found.owner_id) if found.owner_id else ""
+        form.due_on.data = found.due_on
+        form.version.data = found.version
+    return form
+
+
+@bp.post("/problems/<int:problem_id>/edit")
+@login_required
+def edit_problem(problem_id: int):
+    """Hand the problem to another department or owner, or move its due date."""
+    found = queries.get_problem_or_404(current_user, problem_id)
+    require(Action.PROBLEM_MANAGE)
+    form = _edit_form(found, request.form)
+    if not form.validate():
+        return _problem_page(found, edit_form=form, status=422)
+    try:
+        with transaction():
+            services.update_problem(found, department=form.department.data,
+                                    owner_id=_version(form.owner_id.data),
+                                    due_on=form.due_on.data,
+                                    expected_version=_version(form.version.data), today=today())
+    except DomainError as error:
+        for message in apply_to_form(form, error):
+            flash(str(message), "warning")
+        return _problem_page(found, edit_form=form, status=error.status)
+    flash(_("Problem updated."), "success")
+    return redirect(url_for("supervision.problem", problem_id=problem_id), code=303)
 
 
 @bp.post("/problems/<int:problem_id>/resolve")
@@ -64,7 +105,7 @@ def resolve(problem_id: int):
     require(Action.PROBLEM_MANAGE)
     form = ResolveProblemForm()
     if not form.validate():
-        return _problem_page(found, form, 422)
+        return _problem_page(found, form, status=422)
     try:
         with transaction():
             services.resolve(found, decision=form.decision.data, actor_id=current_user.id,
@@ -72,7 +113,7 @@ def resolve(problem_id: int):
     except DomainError as error:
         for message in apply_to_form(form, error):
             flash(str(message), "warning")
-        return _problem_page(found, form, error.status)
+        return _problem_page(found, form, status=error.status)
     flash(_("Problem resolved; its blocker is closed with the decision."), "success")
     return redirect(url_for("supervision.problem", problem_id=problem_id), code=303)
 
