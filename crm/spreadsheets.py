@@ -34,10 +34,12 @@ def safe_cell(sheet, value):
     (numbers, dates) as they are."""
     if not isinstance(value, str):
         return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not text.startswith(FORMULA_STARTS):
+        return text  # openpyxl stores it as text (only "=..." would become a formula)
+    cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
-    if cell.value.startswith(FORMULA_STARTS):
-        cell.quotePrefix = True
+    cell.quotePrefix = True
     return cell
 
 

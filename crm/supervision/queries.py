@@ -34,12 +34,19 @@ PAGE_SIZE = 50
 
 # -- a report's state -----------------------------------------------------------------------
 
+def state_condition(state: str, due_on=Round.due_on):
+    """The reports in a state: ``filled`` by the due date, ``late`` (filled after it) or
+    ``missing``.  Plain conditions on the row, so a filter can use the round's index."""
+    filled = RoundReport.status == ReportStatus.FILLED.value
+    return {MISSING: RoundReport.status == ReportStatus.MISSING.value,
+            LATE: and_(filled, RoundReport.submitted_on > due_on),
+            FILLED: and_(filled, RoundReport.submitted_on <= due_on)}[state]
+
+
 def report_state(due_on=Round.due_on):
-    """A report is ``filled`` (by the due date), ``late`` (filled after it) or ``missing``."""
-    return case(
-        (RoundReport.status == ReportStatus.MISSING.value, literal(MISSING)),
-        (RoundReport.submitted_on > due_on, literal(LATE)),
-        else_=literal(FILLED))
+    """A report's state as a column (``state_condition`` of each state)."""
+    return case((state_condition(MISSING, due_on), literal(MISSING)),
+                (state_condition(LATE, due_on), literal(LATE)), else_=literal(FILLED))
 
 
 def _counts(due_on):
@@ -203,7 +210,7 @@ def report_rows(user: User, round_: Round, *, state: str | None = None,
              .outerjoin(Staff, Staff.id == RoundReport.reporter_staff_id)
              .where(RoundReport.round_id == round_.id, report_condition(user)))
     if state in STATES:
-        query = query.where(column == state)
+        query = query.where(state_condition(state, round_.due_on))
     if park_id is not None:
         query = query.where(RoundReport.park_id == park_id)
     order = case((column == MISSING, 0), (column == LATE, 1), else_=2)

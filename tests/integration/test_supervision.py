@@ -512,3 +512,24 @@ def test_a_problem_moves_to_another_department_and_takes_files_over_the_api(
     listed = api("manager_a").get(f"/problems/{problem_id}/attachments").get_json()
     assert [a["filename"] for a in listed["items"]] == ["函件.pdf"]
     assert api("manager_b").get(f"/problems/{problem_id}/attachments").status_code == 404
+
+
+def test_the_round_page_filters_reports_by_state(app, world, opened):
+    from crm.extensions import db
+    from crm.supervision.models import RoundReport
+
+    _fill(_client(app, "agent_a"), opened.id, world.projects["a1"].id)
+    manager = _client(app, "manager_a")
+
+    def listed(state):
+        page = manager.get(f"/rounds/{opened.id}?state={state}").get_data(as_text=True)
+        return {name for name in ("南通新能源电池项目", "南通精密机械项目") if name in page}
+
+    assert listed("missing") == {"南通精密机械项目"}
+    assert listed("filled") == {"南通新能源电池项目"} and listed("late") == set()
+    with app.app_context():  # filled after the due date: late
+        report = db.session.scalar(select(RoundReport).where(
+            RoundReport.project_id == world.projects["a1"].id))
+        report.submitted_on = opened.due_on + dt.timedelta(days=1)
+        db.session.commit()
+    assert listed("late") == {"南通新能源电池项目"} and listed("filled") == set()
