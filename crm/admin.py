@@ -102,6 +102,16 @@ class DistrictView(SecuredModelView):
                  "name": {"validators": [InputRequired(), Length(max=50)]}}
 
 
+class DepartmentView(SecuredModelView):
+    """Departments problems can be taken to, beside the approval catalogue's."""
+
+    column_list = ("name", "active")
+    column_searchable_list = ("name",)
+    column_labels = {"name": _l("Name"), "active": _l("Active")}
+    form_columns = ("name", "active")
+    form_args = {"name": {"validators": [InputRequired(), Length(max=100)]}}
+
+
 class ParkView(SecuredModelView):
     column_list = ("name", "short_name", "level", "district")
     column_searchable_list = ("name", "short_name")
@@ -341,6 +351,8 @@ def init_admin(app: Flask) -> Admin:
                                       endpoint="admin_commitments"))
     admin.add_view(CalendarOverrideView(m.CalendarOverride, db, name=_l("Calendar"),
                                         endpoint="admin_calendar"))
+    admin.add_view(DepartmentView(m.Department, db, name=_l("Departments"),
+                                  endpoint="admin_departments"))
     admin.add_link(MenuLink(name=IMPORT_LINK_LABEL, url="/milestones/calendar/import"))
     admin.add_view(AuditEventView(m.AuditEvent, db, name=_l("Audit log"),
                                   endpoint="admin_audit"))

@@ -533,3 +533,16 @@ def test_the_round_page_filters_reports_by_state(app, world, opened):
         report.submitted_on = opened.due_on + dt.timedelta(days=1)
         db.session.commit()
     assert listed("late") == {"南通新能源电池项目"} and listed("filled") == set()
+
+
+def test_an_admin_adds_a_department_problems_can_then_go_to(app, world):
+    from crm.supervision import queries
+
+    admin = _client(app, "admin")
+    created = admin.post("/admin/admin_departments/new/", data={"name": "市发展改革委重大项目办",
+                                                                "active": "y"})
+    assert created.status_code == 302
+    with app.app_context():
+        assert "市发展改革委重大项目办" in queries.departments()
+        assert DEPARTMENT in queries.departments()  # the catalogue's, as before
+    assert _client(app, "manager_a").get("/admin/admin_departments/").status_code == 403
