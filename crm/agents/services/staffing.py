@@ -192,10 +192,15 @@ class AutoResult:
         return not self.unassigned
 
 
-def _by_rule(project: Project, pools: Pools, today: dt.date, current: list[Assignment]) -> AutoResult:
-    """Who the rule gives the project for each principal role it lacks (nothing written)."""
+def _check_not_dropped(project: Project) -> None:
     if project.status == ProjectStatus.DROPPED.value:
         raise DomainError(_("A dropped project gets no staff."), "project")
+
+
+def _by_rule(project: Project, pools: Pools, today: dt.date,
+             current: list[Assignment]) -> AutoResult:
+    """Who the rule gives the project for each principal role it lacks (nothing written)."""
+    _check_not_dropped(project)
     filled = {a.role for a in current}
     serving = {a.staff_id for a in current}
     result = AutoResult(project)
@@ -244,8 +249,7 @@ def auto_assign(project: Project, actor_id: int | None = None, *, pools: Pools |
     """
     pending = db.session.info.get(_DEFERRED)
     if pending is not None and pools is None:
-        if project.status == ProjectStatus.DROPPED.value:
-            raise DomainError(_("A dropped project gets no staff."), "project")
+        _check_not_dropped(project)
         pending.append((project, actor_id))
         return AutoResult(project)
     pools = pools or Pools()
