@@ -83,7 +83,7 @@ class Project(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)
     # 投资项目统一代码; assigned by the investment-project platform at filing, so may be empty.
     code: Mapped[str | None] = mapped_column(String(24), unique=True)
     investor_name: Mapped[str] = mapped_column(String(200))
