@@ -49,6 +49,13 @@ def flush(stale_message=STALE) -> None:
         raise stale(stale_message) from exc
 
 
+def check_version(obj, expected: int | None) -> None:
+    """Refuse (Conflict) a change made from a stale page: the version the user read, when
+    given, must still be the record's."""
+    if expected is not None and expected != obj.version:
+        raise stale()
+
+
 def lock(obj) -> None:
     """Re-read ``obj`` and hold its row until the transaction ends (PostgreSQL's row lock;
     SQLite serialises writers anyway), so a check-then-write on it cannot race a concurrent

@@ -85,7 +85,6 @@ class Round(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     park: Mapped["Park | None"] = relationship()  # noqa: F821
-    opened_by: Mapped["User | None"] = relationship(foreign_keys=[opened_by_id])  # noqa: F821
 
     __mapper_args__ = {"version_id_col": version}
 

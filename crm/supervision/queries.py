@@ -72,10 +72,6 @@ class Progress:
     def reported(self) -> int:
         return self.filled + self.late
 
-    @property
-    def reported_pct(self) -> float | None:
-        return round(100 * self.reported / self.total, 1) if self.total else None
-
 
 # -- scope ----------------------------------------------------------------------------------
 
@@ -314,11 +310,6 @@ def cumulative_investment(project_id: int, *, excluding_report: int | None = Non
     if excluding_report is not None:
         query = query.where(RoundReport.id != excluding_report)
     return int(db.session.scalar(query) or 0)
-
-
-def plans_of(project_id: int) -> list[InvestmentPlan]:
-    return list(db.session.scalars(select(InvestmentPlan).where(
-        InvestmentPlan.project_id == project_id).order_by(InvestmentPlan.year)))
 
 
 # -- problems -------------------------------------------------------------------------------

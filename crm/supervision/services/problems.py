@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from crm import signals
 from crm.audit import services as audit
@@ -23,7 +24,7 @@ from crm.projects import services as projects
 from crm.projects.models import ProgressLog
 from crm.supervision import queries
 from crm.supervision.models import Meeting, Problem, ProblemLevel, ProblemStatus
-from crm.transaction import flush, lock, stale
+from crm.transaction import check_version, flush, lock
 
 AUDIT_ACTIONS = {
     "problem.raise": _l("raised the blocker to a department"),
@@ -101,8 +102,7 @@ def update_problem(problem: Problem, *, department: str, owner_id: int | None,
     lock(problem)
     if not problem.is_open:
         raise InvalidState(_l("This problem is resolved."))
-    if expected_version is not None and expected_version != problem.version:
-        raise stale()
+    check_version(problem, expected_version)
     check_department(department)
     _check_owner(owner_id, problem.park_id)
     if due_on < today:
@@ -119,8 +119,7 @@ def resolve(problem: Problem, *, decision: str, actor_id: int | None,
     lock(problem)
     if not problem.is_open:
         raise InvalidState(_l("This problem is already resolved."))
-    if expected_version is not None and expected_version != problem.version:
-        raise stale()
+    check_version(problem, expected_version)
     decision = (decision or "").strip()
     if not decision:
         raise DomainError(_l("Say what was decided."), "decision")
@@ -145,7 +144,7 @@ def escalate_overdue(today: dt.date, calendar: WorkCalendar) -> list[Problem]:
     for problem in db.session.scalars(
             select(Problem).where(queries.overdue_condition(today),
                                   Problem.level != ProblemLevel.CITY.value)
-            .order_by(Problem.id)):
+            .options(joinedload(Problem.project)).order_by(Problem.id)):
         problem.level = next_level(problem.level)
         problem.due_on = calendar.add_workdays(today, due_workdays(problem.level))
         problem.escalated_on = today

@@ -26,7 +26,7 @@ from crm.projects.models import LogKind, Project, ProjectStatus, Stage
 from crm.supervision import queries
 from crm.supervision.models import Cadence, ReportStatus, Round, RoundReport, RoundStatus
 from crm.supervision.services import problems
-from crm.transaction import flush, lock, stale
+from crm.transaction import check_version, flush, lock
 
 AUDIT_ACTIONS = {
     "round.open": _l("opened the supervision round"),
@@ -129,8 +129,7 @@ def submit_report(report: RoundReport, *, user: User, progress: str, next_steps:
     lock(report.round)
     if not report.round.is_open:
         raise InvalidState(_l("This round is closed: its reports can no longer change."))
-    if expected_version is not None and expected_version != report.version:
-        raise stale()
+    check_version(report, expected_version)
     progress = (progress or "").strip()
     if not progress:
         raise DomainError(_l("Say what progress the project made in this period."), "progress")
@@ -178,8 +177,7 @@ def close_round(round_: Round, *, user: User | None, expected_version: int | Non
     lock(round_)
     if not round_.is_open:
         raise InvalidState(_l("This round is already closed."))
-    if expected_version is not None and expected_version != round_.version:
-        raise stale()
+    check_version(round_, expected_version)
     round_.status = RoundStatus.CLOSED.value
     round_.closed_at = utcnow()
     round_.closed_by_id = getattr(user, "id", None)

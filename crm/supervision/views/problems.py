@@ -20,7 +20,8 @@ from crm.supervision.forms import (
 from crm.supervision.models import ProblemLevel
 from crm.supervision.services import problems as services
 from crm.supervision.views import bp
-from crm.supervision.views.rounds import CITY, _int_arg, _page, _version
+from crm.db import parse_id
+from crm.supervision.views.rounds import CITY, _int_arg, _page
 from crm.transaction import transaction
 
 
@@ -87,9 +88,9 @@ def edit_problem(problem_id: int):
     try:
         with transaction():
             services.update_problem(found, department=form.department.data,
-                                    owner_id=_version(form.owner_id.data),
+                                    owner_id=parse_id(form.owner_id.data),
                                     due_on=form.due_on.data,
-                                    expected_version=_version(form.version.data), today=today())
+                                    expected_version=parse_id(form.version.data), today=today())
     except DomainError as error:
         for message in apply_to_form(form, error):
             flash(str(message), "warning")
@@ -109,7 +110,7 @@ def resolve(problem_id: int):
     try:
         with transaction():
             services.resolve(found, decision=form.decision.data, actor_id=current_user.id,
-                             expected_version=_version(form.version.data))
+                             expected_version=parse_id(form.version.data))
     except DomainError as error:
         for message in apply_to_form(form, error):
             flash(str(message), "warning")
@@ -143,7 +144,7 @@ def raise_problem(log_id: int):
                 with transaction():
                     created = services.raise_problem(
                         blocker, department=form.department.data, level=form.level.data,
-                        owner_id=_version(form.owner_id.data), due_days=form.due_days.data,
+                        owner_id=parse_id(form.owner_id.data), due_days=form.due_days.data,
                         actor_id=current_user.id, today=today(), calendar=work_calendar())
             except DomainError as error:
                 for message in apply_to_form(form, error):
@@ -193,7 +194,7 @@ def new_meeting():
     status = 200
     if request.method == "POST":
         if form.validate():
-            park_id = None if form.park_id.data == CITY else _version(form.park_id.data)
+            park_id = None if form.park_id.data == CITY else parse_id(form.park_id.data)
             try:
                 with transaction():
                     created = services.record_meeting(

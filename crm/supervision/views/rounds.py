@@ -3,7 +3,7 @@ per park and per person, the reports, its documents), a project's report, close.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -50,16 +50,10 @@ def round_form(formdata=None) -> RoundForm:
         day, calendar = today(), work_calendar()
         form.period_start.data = day.replace(day=1)
         form.period_end.data = day
-        form.due_on.data = calendar.add_workdays(day, _due_workdays())
+        form.due_on.data = calendar.add_workdays(day, current_app.config["ROUND_DUE_WORKDAYS"])
         form.cadence.data = "monthly"
         form.title.data = _("%(year)s-%(month)02d monthly round", year=day.year, month=day.month)
     return form
-
-
-def _due_workdays() -> int:
-    from flask import current_app
-
-    return int(current_app.config["ROUND_DUE_WORKDAYS"])
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
@@ -121,16 +115,12 @@ def close_round(round_id: int):
     try:
         with transaction():
             services.close_round(round_, user=current_user,
-                                 expected_version=_version(form.version.data))
+                                 expected_version=parse_id(form.version.data))
     except DomainError as error:
         flash(str(error.message), "warning")
     else:
         flash(_("Round closed: its report and workbook are being generated."), "success")
     return redirect(url_for("supervision.round_detail", round_id=round_id), code=303)
-
-
-def _version(value) -> int | None:
-    return parse_id(value)
 
 
 @bp.route("/rounds/<int:round_id>/projects/<int:project_id>", methods=["GET", "POST"])
@@ -160,7 +150,7 @@ def report(round_id: int, project_id: int):
                         problem_text=form.problem_text.data,
                         problem_department=form.problem_department.data or None,
                         problem_level=form.problem_level.data or "park",
-                        expected_version=_version(form.version.data), today=today(),
+                        expected_version=parse_id(form.version.data), today=today(),
                         calendar=work_calendar())
             except DomainError as error:
                 field_names = {"department": "problem_department", "level": "problem_level"}
