@@ -106,6 +106,7 @@ def register_domain(app: Flask) -> None:
     from crm.milestones.services import lifecycle, schedules
     from crm.portal import services as portal
     from crm.projects import services as projects
+    from crm.supervision.services import enterprise as enterprise_parts
     from crm.supervision.services import investment, problems, rounds
 
     audit.install()
@@ -118,7 +119,7 @@ def register_domain(app: Flask) -> None:
         **schedules.AUDIT_ACTIONS, **staffing.AUDIT_ACTIONS, **roster.AUDIT_ACTIONS,
         **documents.AUDIT_ACTIONS, **portal.AUDIT_ACTIONS, **imports_revert.AUDIT_ACTIONS,
         **attachments.AUDIT_ACTIONS, **rounds.AUDIT_ACTIONS, **problems.AUDIT_ACTIONS,
-        **investment.AUDIT_ACTIONS,
+        **investment.AUDIT_ACTIONS, **enterprise_parts.AUDIT_ACTIONS,
     }
     app.extensions["periodic_jobs"] = list(PERIODIC_JOBS)
 

@@ -36,7 +36,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.projects.views import bp as projects_bp
     from crm.projects.views.pages import Panel
     from crm.supervision.views import bp as supervision_bp
-    from crm.supervision.views import investment_panel
+    from crm.supervision.views import enterprise_rounds_panel, investment_panel
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -60,6 +60,10 @@ def register_blueprints(app: Flask) -> None:
         Panel("service_orders", 50, "documents/_service_orders.html", service_orders_panel),
         Panel("enterprise_link", 55, "portal/_link_panel.html", link_panel),
         Panel("feedback", 57, "portal/_feedback_panel.html", feedback_panel),
+    ]
+    # The enterprise's progress page (crm.portal) shows these sections of later packages.
+    app.extensions["enterprise_panels"] = [
+        Panel("rounds", 10, "supervision/_enterprise_rounds.html", enterprise_rounds_panel),
     ]
     app.jinja_env.globals.update(nav_items=nav_items, unread_notifications=unread_notifications,
                                  can=can_current, warning_workdays=warning_workdays)

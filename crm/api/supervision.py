@@ -102,6 +102,21 @@ class ReportSchema(Schema):
     version = fields.Integer(required=True)
 
 
+class EnterprisePartSchema(Schema):
+    progress = fields.String(required=True)
+    investment_completed = fields.Integer(allow_none=True, metadata={"description": "万元"})
+    needs = fields.String(allow_none=True)
+    contact_name = fields.String(required=True)
+    contact_phone = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(required=True)
+
+
+class ReportDetailSchema(ReportSchema):
+    enterprise_part = fields.Nested(
+        EnterprisePartSchema, allow_none=True,
+        metadata={"description": "what the enterprise sent on its progress page, if anything"})
+
+
 class ReportPageSchema(Schema):
     items = fields.List(fields.Nested(ReportSchema), required=True)
     page = fields.Integer(required=True)
@@ -292,17 +307,21 @@ def _report(r, project: str, park: str, reporter: str | None, state: str) -> dic
             "version": r.version}
 
 
+def _report_detail(found) -> dict:
+    return {**_report(found, found.project.name, found.project.park.short_name,
+                      found.reporter.name if found.reporter else None, queries.state_of(found)),
+            "enterprise_part": found.enterprise_part}
+
+
 @bp.route("/rounds/<int:round_id>/reports/<int:project_id>")
 class RoundReport(MethodView):
-    @bp.response(200, ReportSchema)
+    @bp.response(200, ReportDetailSchema)
     def get(self, round_id: int, project_id: int):
         """A project's report in the round."""
-        found = queries.get_report_or_404(api_user(), round_id, project_id)
-        return _report(found, found.project.name, found.project.park.short_name,
-                       found.reporter.name if found.reporter else None, queries.state_of(found))
+        return _report_detail(queries.get_report_or_404(api_user(), round_id, project_id))
 
     @bp.arguments(ReportFillSchema)
-    @bp.response(200, ReportSchema)
+    @bp.response(200, ReportDetailSchema)
     def put(self, values, round_id: int, project_id: int):
         """Fill (or correct, while the round is open) the project's report; a `problem` is
         logged as a blocker and taken to its department."""
@@ -318,8 +337,7 @@ class RoundReport(MethodView):
                 problem_department=problem.get("department"),
                 problem_level=problem.get("level", "park"),
                 expected_version=values["version"], today=today(), calendar=work_calendar())
-        return _report(found, found.project.name, found.project.park.short_name,
-                       found.reporter.name if found.reporter else None, queries.state_of(found))
+        return _report_detail(found)
 
 
 @bp.route("/problems")

@@ -53,6 +53,7 @@ ENTITIES: dict[str, object] = {
     "satisfaction_cases": _l("Bad-review case"),
     "attachments": _l("Attached file"),
     "round_reports": _l("Supervision report"),
+    "enterprise_round_parts": _l("The enterprise's part of a supervision report"),
     "problems": _l("Coordination problem"),
     "investment_plans": _l("Annual investment plan"),
 }
@@ -108,6 +109,7 @@ FIELDS: dict[str, object] = {
     "stage_at_open": _l("Stage when the round opened"), "progress": _l("Progress"),
     "next_steps": _l("Next steps"),
     "investment_completed": _l("Investment completed (10,000 yuan)"),
+    "needs": _l("Needs coordination"),
     "stage_reached": _l("Stage reached"), "submitted_on": _l("Filled on"),
     "submitted_by_id": _l("Filled by"), "blocker_id": _l("Blocker"), "summary": _l("Problem"),
     "level": _l("Level"), "owner_id": _l("Owner"), "raised_on": _l("Raised on"),

@@ -10,11 +10,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.formfields import DayField, WholeNumberField
 from crm.labels import choices
+from crm.projects.forms import PHONE
 
 TEXT_MAX = 4000
 REQUIRED = _l("This field is required.")
@@ -71,6 +74,27 @@ class ReportForm(FlaskForm):
                                      validate_choice=False)
     problem_level = SelectField(_l("Level"), choices=choices("problem_level"),
                                 validators=[Optional()])
+    version = HiddenField()
+
+
+class EnterprisePartForm(FlaskForm):
+    """The enterprise's part of its report, on its progress page (shown in Chinese)."""
+
+    progress = TextAreaField(_l("What your project did in this period"),
+                             validators=[InputRequired(REQUIRED), Length(max=TEXT_MAX)])
+    investment_completed = WholeNumberField(
+        _l("Investment completed in this period (10,000 yuan)"),
+        validators=[Optional(), NumberRange(min=0, max=100_000_000,
+                                            message=_l("Enter an amount of 0 or more."))])
+    needs = TextAreaField(_l("What you need the government to coordinate"),
+                          validators=[Optional(), Length(max=TEXT_MAX)],
+                          description=_l("Your project agent takes it up with the department "
+                                         "concerned."))
+    contact_name = StringField(_l("Your name"), validators=[
+        InputRequired(_l("Enter your name.")), Length(max=50)])
+    contact_phone = StringField(_l("Phone"), validators=[
+        Optional(), Length(max=20),
+        Regexp(PHONE, message=_l("Enter a phone number: digits, spaces, + and -."))])
     version = HiddenField()
 
 

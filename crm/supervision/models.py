@@ -129,6 +129,41 @@ class RoundReport(db.Model):
     round: Mapped[Round] = relationship()
     project: Mapped["Project"] = relationship()  # noqa: F821
     reporter: Mapped["Staff | None"] = relationship()  # noqa: F821
+    enterprise_part: Mapped["EnterprisePart | None"] = relationship(
+        back_populates="report", uselist=False, passive_deletes=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EnterprisePart(db.Model):
+    """The enterprise's part of its project's report, filled on its progress page
+    (/e/<token>) while the round is open: what it says it did and invested, and what it needs
+    coordinated.  The agent's report stays the round's record; this informs it.  A row of its
+    own so that neither side's save conflicts with the other's."""
+
+    __tablename__ = "enterprise_round_parts"
+    __table_args__ = (
+        CheckConstraint("investment_completed IS NULL OR investment_completed >= 0",
+                        name="investment_not_negative"),
+    )
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("round_reports.id", ondelete="CASCADE"), primary_key=True)
+    progress: Mapped[str] = mapped_column(Text)
+    # 万元 the enterprise says it invested in the round's period.
+    investment_completed: Mapped[int | None] = mapped_column(Integer)
+    needs: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    report: Mapped[RoundReport] = relationship(back_populates="enterprise_part")
+
+    @property
+    def project_id(self) -> int:
+        """The project whose history shows this part's changes."""
+        return self.report.project_id
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import abort
 from sqlalchemy import and_, case, exists, func, literal, or_, select, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from crm.agents.models import Staff
 from crm.auth.models import Role, User
@@ -121,7 +121,7 @@ def get_report_or_404(user: User, round_id: int, project_id: int) -> RoundReport
         select(RoundReport).where(RoundReport.round_id == round_id,
                                   RoundReport.project_id == project_id, report_condition(user))
         .options(joinedload(RoundReport.round), joinedload(RoundReport.project),
-                 joinedload(RoundReport.reporter)))
+                 joinedload(RoundReport.reporter), joinedload(RoundReport.enterprise_part)))
     if found is None:
         abort(404)
     return found
@@ -228,6 +228,18 @@ def owed_reports(user: User, limit: int = 20) -> list[tuple[RoundReport, str]]:
                RoundReport.status == ReportStatus.MISSING.value, Round.status == "open")
         .options(joinedload(RoundReport.round))
         .order_by(Round.due_on, Project.name).limit(limit))]
+
+
+def open_reports_of_project(project_id: int, round_id: int | None = None) -> list[RoundReport]:
+    """The project's reports in open rounds (or in the open round ``round_id``), the soonest
+    due first, with their rounds and the enterprise's parts.  One query."""
+    query = (select(RoundReport).join(Round, Round.id == RoundReport.round_id)
+             .where(RoundReport.project_id == project_id, Round.status == "open")
+             .options(contains_eager(RoundReport.round), joinedload(RoundReport.enterprise_part))
+             .order_by(Round.due_on, Round.id))
+    if round_id is not None:
+        query = query.where(Round.id == round_id)
+    return list(db.session.scalars(query))
 
 
 def previous_report(report: RoundReport) -> RoundReport | None:

@@ -85,6 +85,7 @@ SKIPPED_RULES = {"/api/v1/openapi.json", "/api/v1/docs", "/healthz", "/favicon.i
                  # The enterprise's pages: no account, a token instead (tests/integration/test_portal.py).
                  "/e/<token>", "/e/<token>/order.pdf", "/e/<token>/confirm",
                  "/e/<token>/rate", "/e/<token>/complain",  # (and test_ratings.py)
+                 "/e/<token>/rounds/<int:round_id>",  # (test_supervision_enterprise.py)
                  # The deadline calendar feed: a secret address, no account (test_calendar_feed.py).
                  "/calendar/<token>.ics",
                  # Resending a failed alert: needs a delivery; admins only (test_alerts.py).

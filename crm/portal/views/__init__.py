@@ -48,7 +48,12 @@ def _portal_limit_exempt() -> bool:
     return not current_app.config["RATELIMIT_ENABLED"]
 
 
-def _private(response: Response) -> Response:
+def rate_limited(view):
+    """The enterprise pages' limit per address (later packages' /e/<token>/... routes too)."""
+    return limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)(view)
+
+
+def private(response: Response) -> Response:
     response.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
@@ -64,7 +69,7 @@ def _miss_audited() -> bool:
                                get_remote_address())
 
 
-def _open(token: str, *, view: bool = True):
+def open_link(token: str, *, view: bool = True):
     """The link the token opens today (a page view recorded when ``view``); 404 otherwise."""
     with transaction():
         link = services.open_page(token, today(), view=view, audit_miss=_miss_audited)
@@ -74,16 +79,16 @@ def _open(token: str, *, view: bool = True):
 
 
 @bp.get("/e/<token>")
-@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+@rate_limited
 def page(token: str):
-    return _page(_open(token), token)
+    return _page(open_link(token), token)
 
 
 @bp.post("/e/<token>/confirm")
-@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+@rate_limited
 def confirm(token: str):
     """The enterprise confirms the latest version of its service order."""
-    link = _open(token, view=False)
+    link = open_link(token, view=False)
     latest = queries.latest_order(link.project_id)
     if latest is None or latest.confirmed_by is not None:
         return redirect(url_for("portal.page", token=token) + "#order")
@@ -104,10 +109,10 @@ def confirm(token: str):
 
 
 @bp.post("/e/<token>/rate")
-@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+@rate_limited
 def rate(token: str):
     """The enterprise rates a finished approval or the whole service (or changes its rating)."""
-    link = _open(token, view=False)
+    link = open_link(token, view=False)
     with force_locale(PORTAL_LOCALE):
         form = RatingForm()
         form.set_targets(queries.rating_targets(link.project, utcnow()))
@@ -124,9 +129,9 @@ def rate(token: str):
 
 
 @bp.post("/e/<token>/complain")
-@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+@rate_limited
 def complain(token: str):
-    link = _open(token, view=False)
+    link = open_link(token, view=False)
     with force_locale(PORTAL_LOCALE):
         form = ComplaintForm()
         if form.validate_on_submit():
@@ -141,6 +146,19 @@ def complain(token: str):
             else:
                 return redirect(url_for("portal.page", token=token, complained=1) + "#complaint")
     return _page(link, token, complaint_form=form, status=422)
+
+
+def enterprise_panels(project, token: str) -> list[tuple[str, dict]]:
+    """The sections later packages add to the page (crm/web.py lists them): each panel's
+    context answers None when it has nothing for this project."""
+    panels = sorted(current_app.extensions.get("enterprise_panels", ()),
+                    key=lambda p: (p.order, p.name))
+    shown = []
+    for panel in panels:
+        context = panel.context(project, token)
+        if context is not None:
+            shown.append((panel.template, context))
+    return shown
 
 
 def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200, *,
@@ -160,18 +178,19 @@ def _page(link, token: str, form: ConfirmForm | None = None, status: int = 200, 
             form = ConfirmForm(formdata=None, document_id=latest.document_id)
         html = render_template(
             "portal/page.html", token=token, project=project, order=order,
+            panels=enterprise_panels(project, token),
             waiting=queries.waiting_on_enterprise(project.id),
             reached=queries.reached(project.id), latest=latest, form=form, today=day,
             targets=targets, rating_form=rating_form,
             complaint_form=complaint_form or ComplaintForm(formdata=None),
             rated=request.args.get("rated"), complained=request.args.get("complained"))
-    return _private(Response(html, status=status, mimetype="text/html"))
+    return private(Response(html, status=status, mimetype="text/html"))
 
 
 @bp.get("/e/<token>/order.pdf")
-@limiter.limit(_portal_limit, exempt_when=_portal_limit_exempt)
+@rate_limited
 def order_pdf(token: str):
-    link = _open(token, view=False)
+    link = open_link(token, view=False)
     latest = queries.latest_order(link.project_id)
     doc = queries.order_content(latest.document_id) if latest else None
     if doc is None:
@@ -179,7 +198,7 @@ def order_pdf(token: str):
     response = Response(doc.content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = documents.content_disposition(
         doc.filename or documents.ascii_filename(doc), documents.ascii_filename(doc))
-    return _private(response)
+    return private(response)
 
 
 # -- the staff's side ---------------------------------------------------------------------------

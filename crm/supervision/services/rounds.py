@@ -119,6 +119,21 @@ def open_round(*, user: User, title: str, cadence: str, period_start: dt.date,
     return round_
 
 
+def check_period_investment(report: RoundReport, amount: int | None, field: str) -> None:
+    """An amount invested in the round's period: not negative, and with the project's earlier
+    reports (this one's previous figure aside) not more than its total investment."""
+    if amount is None:
+        return
+    if amount < 0:
+        raise DomainError(_l("The investment completed cannot be negative."), field)
+    so_far = queries.cumulative_investment(report.project_id, excluding_report=report.id)
+    if so_far + amount > report.project.investment:
+        raise DomainError(
+            _l("With this period the project would have invested %(done)s 万元, more "
+               "than its total investment of %(total)s 万元.",
+               done=so_far + amount, total=report.project.investment), field)
+
+
 def submit_report(report: RoundReport, *, user: User, progress: str, next_steps: str | None,
                   investment_completed: int | None, stage_reached: str,
                   problem_text: str | None = None, problem_department: str | None = None,
@@ -133,17 +148,7 @@ def submit_report(report: RoundReport, *, user: User, progress: str, next_steps:
     progress = (progress or "").strip()
     if not progress:
         raise DomainError(_l("Say what progress the project made in this period."), "progress")
-    if investment_completed is not None:
-        if investment_completed < 0:
-            raise DomainError(_l("The investment completed cannot be negative."),
-                              "investment_completed")
-        so_far = queries.cumulative_investment(report.project_id, excluding_report=report.id)
-        if so_far + investment_completed > report.project.investment:
-            raise DomainError(
-                _l("With this period the project would have invested %(done)s 万元, more "
-                   "than its total investment of %(total)s 万元.",
-                   done=so_far + investment_completed, total=report.project.investment),
-                "investment_completed")
+    check_period_investment(report, investment_completed, "investment_completed")
     if stage_reached not in {s.value for s in Stage}:
         raise DomainError(_l("Choose a stage from the list."), "stage_reached")
     if Stage(stage_reached).order < Stage(report.stage_at_open).order:

@@ -137,6 +137,9 @@ def report(round_id: int, project_id: int):
     if request.method == "GET":
         form.stage_reached.data = found.stage_reached or found.project.stage
         form.version.data = found.version
+        part = found.enterprise_part
+        if found.investment_completed is None and part is not None:
+            form.investment_completed.data = part.investment_completed  # offered, not filed
     status = 200
     if request.method == "POST":
         if form.validate():
