@@ -62,6 +62,14 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_MAX_PIXELS = 50_000_000
 ATTACHMENT_STORAGE = "folder"
 ATTACHMENT_FOLDER = None
+# ATTACHMENT_STORAGE = "s3": an S3-compatible store (MinIO, Ceph RGW, a cloud's object storage)
+# through the minio client.  The endpoint is host[:port]; the bucket must exist.
+ATTACHMENT_S3_ENDPOINT = None
+ATTACHMENT_S3_BUCKET = None
+ATTACHMENT_S3_ACCESS_KEY = None
+ATTACHMENT_S3_SECRET_KEY = None
+ATTACHMENT_S3_REGION = None
+ATTACHMENT_S3_SECURE = True  # https
 
 # UI language: Simplified Chinese by default, English available.
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

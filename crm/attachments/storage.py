@@ -5,11 +5,14 @@
 - ``folder`` (the default): files under ``ATTACHMENT_FOLDER`` (default instance/attachments),
   written atomically; a file written by a transaction that then rolls back is removed, and a
   deleted attachment's file goes only once the deletion is committed.
+- ``s3``: an S3-compatible store (crm/attachments/s3.py, settings ``ATTACHMENT_S3_*``), with
+  the folder's promises.
 
 Each attachment records the backend that holds it, so changing the setting never loses older
-files: they are read from where they were written.  Another backend (an S3-compatible store)
-plugs in with ``register_backend(name, factory)``; ``factory(app)`` returns an object with
-``save``, ``load`` and ``delete``.
+files: they are read from where they were written.
+
+Another backend plugs in with ``register_backend(name, factory)``; ``factory(app)`` returns
+an object with ``save``, ``load`` and ``delete``.
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ class FolderBackend:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _unless_committed(lambda: path.unlink(missing_ok=True))
+        unless_committed(lambda: path.unlink(missing_ok=True))
 
     def load(self, key: str) -> bytes:
         try:
@@ -100,27 +103,29 @@ class FolderBackend:
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        _once_committed(lambda: path.unlink(missing_ok=True))
+        once_committed(lambda: path.unlink(missing_ok=True))
 
 
 _WRITTEN = "attachments_written"  # undo callbacks: files written in this transaction
 _DOOMED = "attachments_doomed"  # files to remove once the transaction commits
 
 
-def _unless_committed(undo: Callable[[], object]) -> None:
+def unless_committed(undo: Callable[[], object]) -> None:
     """Run ``undo`` if the current transaction rolls back (a file written for it)."""
     db.session.info.setdefault(_WRITTEN, []).append(undo)
 
 
-def _once_committed(effect: Callable[[], object]) -> None:
+def once_committed(effect: Callable[[], object]) -> None:
     db.session.info.setdefault(_DOOMED, []).append(effect)
 
 
 def _run(callbacks) -> None:
+    """Best effort: a file or object that cannot be removed is left behind, never an error
+    after the transaction has ended."""
     for fn in callbacks:
         try:
             fn()
-        except OSError:
+        except Exception:  # noqa: BLE001 (OSError from a folder, S3Error or urllib3's from S3)
             pass
 
 
@@ -141,9 +146,16 @@ def _folder(app) -> FolderBackend:
                          or os.path.join(app.instance_path, "attachments"))
 
 
+def _s3(app):
+    from crm.attachments.s3 import S3Backend  # the client only where it is used
+
+    return S3Backend.from_config(app)
+
+
 _FACTORIES: dict[str, Callable] = {
     "database": lambda app: DatabaseBackend(),
     "folder": _folder,
+    "s3": _s3,
 }
 
 

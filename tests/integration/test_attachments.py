@@ -12,10 +12,14 @@ import pytest
 from tests import factories
 from tests.conftest import count_queries, login
 from tests.integration import attachments_support as files
+from tests.integration import s3_server
+from tests.integration.s3_server import s3_bucket, s3_endpoint  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(params=["folder", "database"])
+@pytest.fixture(params=["folder", "database", "s3"])
 def storage(request, app):
+    if request.param == "s3":
+        request.getfixturevalue("s3_bucket")
     app.config["ATTACHMENT_STORAGE"] = request.param
     return request.param
 
@@ -189,6 +193,8 @@ def _assert_no_bytes_left(app):
     assert not [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else True
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AttachmentBlob)) == 0
+    if app.config["ATTACHMENT_STORAGE"] == "s3":
+        assert s3_server.objects(app) == []
 
 
 def test_deleting_a_log_entry_removes_its_files(app, client, world, records, storage):
@@ -379,3 +385,37 @@ def test_api_refusals_are_json_errors(app, world, records, api):
     big = post("agent_a", base, files.pdf() + b"%" * 200_000, "big.pdf")
     assert big.status_code == 413 and big.get_json()["error"]["code"] == "too_large"
     assert not attachments(app)
+
+
+def test_s3_keeps_the_bytes_in_the_bucket_and_what_a_rollback_wrote_goes(app, client, world,
+                                                                          records, s3_bucket):
+    from sqlalchemy import select
+
+    from crm.attachments import storage
+    from crm.extensions import db
+
+    login(client, "agent_a")
+    content = files.pdf("批复")
+    assert upload(client, "milestone", records["m_a1"], content, "批复.pdf").status_code == 302
+    [stored] = attachments(app)
+    assert stored.storage == "s3" and s3_server.objects(app) == [stored.storage_key]
+    download = client.get(f"/attachments/{stored.id}/download")
+    assert download.status_code == 200 and download.get_data() == content
+    with app.app_context():  # a save whose transaction rolls back leaves no object behind
+        db.session.execute(select(1))
+        storage.backend().save("zz/rolled-back", b"%PDF-1.4 x")
+        assert "zz/rolled-back" in s3_server.objects(app)
+        db.session.rollback()
+    assert s3_server.objects(app) == [stored.storage_key]
+    client_, bucket = s3_bucket  # an object lost from the store: 404, not a 500
+    client_.remove_object(bucket, stored.storage_key)
+    assert client.get(f"/attachments/{stored.id}/download").status_code == 404
+
+
+def test_s3_without_its_endpoint_fails_loudly_at_the_first_upload(app):
+    app.config.update(ATTACHMENT_STORAGE="s3", ATTACHMENT_S3_ENDPOINT=None,
+                      ATTACHMENT_S3_BUCKET=None)
+    with app.app_context(), pytest.raises(RuntimeError, match="ATTACHMENT_S3_ENDPOINT"):
+        from crm.attachments import storage
+
+        storage.backend()
