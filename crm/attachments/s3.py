@@ -10,7 +10,7 @@ import io
 from minio import Minio
 from minio.error import S3Error
 
-from crm.attachments.storage import Missing, once_committed, unless_committed
+from crm.attachments.effects import Missing, once_committed, unless_committed
 
 MISSING_CODES = {"NoSuchKey", "NoSuchObject"}
 _CLIENT = "attachments_s3_client"

@@ -25,15 +25,13 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import delete, event
-from sqlalchemy.orm import Session
+from sqlalchemy import delete
 
+from crm.attachments.effects import (  # noqa: F401 (Missing, install: the package's names)
+    Missing, install, once_committed, unless_committed,
+)
 from crm.attachments.models import AttachmentBlob
 from crm.extensions import db
-
-
-class Missing(LookupError):
-    """The backend has no bytes under this key (a file removed by hand, a lost disk)."""
 
 
 class Backend(Protocol):
@@ -106,41 +104,6 @@ class FolderBackend:
         once_committed(lambda: path.unlink(missing_ok=True))
 
 
-_WRITTEN = "attachments_written"  # undo callbacks: files written in this transaction
-_DOOMED = "attachments_doomed"  # files to remove once the transaction commits
-
-
-def unless_committed(undo: Callable[[], object]) -> None:
-    """Run ``undo`` if the current transaction rolls back (a file written for it)."""
-    db.session.info.setdefault(_WRITTEN, []).append(undo)
-
-
-def once_committed(effect: Callable[[], object]) -> None:
-    db.session.info.setdefault(_DOOMED, []).append(effect)
-
-
-def _run(callbacks) -> None:
-    """Best effort: a file or object that cannot be removed is left behind, never an error
-    after the transaction has ended."""
-    for fn in callbacks:
-        try:
-            fn()
-        except Exception:  # noqa: BLE001 (OSError from a folder, S3Error or urllib3's from S3)
-            pass
-
-
-def _after_commit(session) -> None:
-    session.info.pop(_WRITTEN, None)
-    _run(session.info.pop(_DOOMED, []))
-
-
-def _after_rollback(session, previous_transaction) -> None:
-    if previous_transaction.nested:
-        return  # a savepoint: the transaction goes on
-    session.info.pop(_DOOMED, None)
-    _run(session.info.pop(_WRITTEN, []))
-
-
 def _folder(app) -> FolderBackend:
     return FolderBackend(app.config.get("ATTACHMENT_FOLDER")
                          or os.path.join(app.instance_path, "attachments"))
@@ -172,11 +135,3 @@ def backend(name: str | None = None) -> Backend:
     if name not in _FACTORIES:
         raise RuntimeError(f"ATTACHMENT_STORAGE={name!r}: choose one of {sorted(_FACTORIES)}")
     return _FACTORIES[name](app)
-
-
-def install(session_class=Session) -> None:
-    """Session hooks (create_app): a file written by work that rolls back is removed; a deleted
-    attachment's file is removed once the deletion is committed."""
-    for name, fn in (("after_commit", _after_commit), ("after_soft_rollback", _after_rollback)):
-        if not event.contains(session_class, name, fn):
-            event.listen(session_class, name, fn)
