@@ -228,6 +228,7 @@ def run(args) -> None:
     from crm.milestones.queries import work_calendar
     from crm.notifications.models import Delivery, Notification
     from crm.projects.models import Project
+    from crm.supervision.jobs import prepare_round
     from crm.supervision.models import InvestmentPlan, Round
     from crm.supervision.services import rounds
 
@@ -253,12 +254,16 @@ def run(args) -> None:
                           due_on=calendar.add_workdays(day, 5), today=day, calendar=calendar)
             counts = {m: db.session.scalar(select(func.count()).select_from(m))
                       for m in (Notification, Delivery)}
-            with step("open city round", results, args.profile):
+            with step("open city round (request)", results, args.profile):
                 city = rounds.open_round(user=leader, title=f"{TITLE}（全市）", park_id=None,
                                          **period)
                 db.session.commit()
             round_ids.append(city.id)
             city_id = city.id
+            if not city.reports_ready:  # above ROUND_OPEN_INLINE_MAX: what the worker runs
+                with step("write city round reports (worker job)", results, args.profile):
+                    prepare_round(city_id)
+                city = db.session.get(Round, city_id)
             alerts = {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
                       - counts[m] for m in (Notification, Delivery)}
             print(f"  city round {city.id}: {city.project_count} reports, alerts {alerts}")

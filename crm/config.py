@@ -144,6 +144,8 @@ ALERT_ESCALATION = {
 # reports are taken until then).
 ROUND_DUE_WORKDAYS = 5
 ROUND_CLOSE_AFTER_WORKDAYS = 2
+# A round of more projects than this has its reports written by a worker (the page says so).
+ROUND_OPEN_INLINE_MAX = 5000
 # A coordination problem is due this many working days after it is raised at (or escalated
 # to) each level; an overdue problem escalates one level (park -> district -> city) when
 # PROBLEM_ESCALATE is true.

@@ -75,6 +75,8 @@ class RoundSchema(Schema):
     due_on = fields.Date(required=True)
     status = fields.String(required=True, metadata={"description": "open or closed"})
     project_count = fields.Integer(required=True)
+    reports_ready = fields.Boolean(required=True, metadata={
+        "description": "false while a worker writes the reports of a large round"})
     previous_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
     by_park = fields.List(fields.Nested(ProgressSchema), metadata={
@@ -217,7 +219,7 @@ class MeetingSchema(Schema):
 def _round(r, detail: bool = False) -> dict:
     result = {k: getattr(r, k) for k in (
         "id", "title", "cadence", "park_id", "period_start", "period_end", "opened_on", "due_on",
-        "status", "project_count", "previous_id", "version")}
+        "status", "project_count", "reports_ready", "previous_id", "version")}
     if detail:
         user = api_user()
         result["by_park"] = [asdict(p) for p in queries.progress_by_park(user, r)]

@@ -9,7 +9,7 @@ import enum
 
 from sqlalchemy import (
     JSON, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text,
-    UniqueConstraint,
+    UniqueConstraint, true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +71,9 @@ class Round(db.Model):
     due_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default=RoundStatus.OPEN.value)
     project_count: Mapped[int] = mapped_column(Integer, default=0)
+    # False while a worker writes the reports of a large round (ROUND_OPEN_INLINE_MAX): the
+    # round is open but nobody owes anything yet.
+    reports_ready: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The round of the same scope before this one: the report compares with it.
     previous_id: Mapped[int | None] = mapped_column(
         ForeignKey("supervision_rounds.id", ondelete="SET NULL"))
@@ -91,6 +94,11 @@ class Round(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == RoundStatus.OPEN
+
+    @property
+    def preparing(self) -> bool:
+        """Open, its reports still being written by a worker."""
+        return self.is_open and not self.reports_ready
 
 
 class RoundReport(db.Model):

@@ -26,8 +26,10 @@ from crm.projects.models import LogKind, Project, ProjectStatus, Stage
 from crm.supervision import queries
 from crm.supervision.models import Cadence, ReportStatus, Round, RoundReport, RoundStatus
 from crm.supervision.services import problems
-from crm.transaction import check_version, flush, lock
+from crm.queue import enqueue
+from crm.transaction import check_version, flush, lock, on_commit
 
+PREPARE_JOB = "crm.supervision.jobs.prepare_round"
 AUDIT_ACTIONS = {
     "round.open": _l("opened the supervision round"),
     "round.report": _l("filled the supervision report"),
@@ -69,7 +71,9 @@ def open_round(*, user: User, title: str, cadence: str, period_start: dt.date,
     """Open a round: one ``missing`` report per chosen project, owed by its lead agent.
 
     A due date that is not a working day moves to the next working day.  Bulk: one
-    INSERT ... SELECT whatever the number of projects.
+    INSERT ... SELECT whatever the number of projects; above ``ROUND_OPEN_INLINE_MAX`` projects
+    a worker runs it once this transaction commits (``prepare_reports``), the round showing
+    as being prepared until then.
     """
     title = (title or "").strip()
     if not title:
@@ -105,18 +109,52 @@ def open_round(*, user: User, title: str, cadence: str, period_start: dt.date,
                    project_count=count, previous_id=previous_id, opened_by_id=user.id)
     db.session.add(round_)
     audit.tag(round_, "round.open")
-    db.session.flush()
+    if count > current_app.config["ROUND_OPEN_INLINE_MAX"]:
+        round_.reports_ready = False
+        flush()
+        round_id = round_.id
+        on_commit(lambda: enqueue(PREPARE_JOB, round_id))
+        return round_
+    flush()
+    _write_reports(round_)
+    return round_
+
+
+def _write_reports(round_: Round) -> int:
+    """The round's reports, one per project its filters choose, then the reporters told."""
+    filters = round_.filters or {}
+    conditions = _project_filter(round_.park_id, filters.get("stages", ()),
+                                 filters.get("statuses", ()), filters.get("industries", ()))
     lead_agent = (select(Assignment.staff_id)
                   .where(Assignment.project_id == Project.id, Assignment.ended_at.is_(None),
                          Assignment.role == AssignmentRole.LEAD_AGENT.value)
                   .correlate(Project).limit(1).scalar_subquery())
-    db.session.execute(insert(RoundReport).from_select(
+    written = db.session.execute(insert(RoundReport).from_select(
         ["round_id", "project_id", "park_id", "reporter_staff_id", "stage_at_open", "status",
          "version"],
         select(literal(round_.id), Project.id, Project.park_id, lead_agent, Project.stage,
-               literal(ReportStatus.MISSING.value), literal(1)).where(*conditions)))
+               literal(ReportStatus.MISSING.value), literal(1)).where(*conditions))).rowcount
+    round_.reports_ready = True
     signals.round_opened.send(round_, round=round_)
-    return round_
+    return written
+
+
+def prepare_reports(round_: Round) -> bool:
+    """Write the reports of a round opened for a worker to fill (once: False when another run
+    did it, or the round was closed meanwhile).  The project count is what was written."""
+    lock(round_)
+    if round_.reports_ready or not round_.is_open:
+        return False
+    round_.project_count = _write_reports(round_)
+    flush()
+    return True
+
+
+def preparing_rounds(older_than: dt.datetime) -> list[Round]:
+    """Rounds still waiting for their reports since before ``older_than`` (a lost job)."""
+    return list(db.session.scalars(select(Round).where(
+        Round.reports_ready.is_(False), Round.status == RoundStatus.OPEN.value,
+        Round.created_at < older_than)))
 
 
 def check_period_investment(report: RoundReport, amount: int | None, field: str) -> None:
@@ -182,6 +220,9 @@ def close_round(round_: Round, *, user: User | None, expected_version: int | Non
     lock(round_)
     if not round_.is_open:
         raise InvalidState(_l("This round is already closed."))
+    if round_.preparing:
+        raise InvalidState(_l("The round's reports are still being prepared: close it once "
+                              "they are."))
     check_version(round_, expected_version)
     round_.status = RoundStatus.CLOSED.value
     round_.closed_at = utcnow()
@@ -198,6 +239,7 @@ def close_due(today: dt.date, calendar: WorkCalendar) -> list[Round]:
     grace = current_app.config["ROUND_CLOSE_AFTER_WORKDAYS"]
     closed = []
     for round_ in db.session.scalars(select(Round).where(Round.status == RoundStatus.OPEN.value,
+                                                         Round.reports_ready.is_(True),
                                                          Round.due_on < today)):
         if calendar.add_workdays(round_.due_on, grace) < today:
             closed.append(close_round(round_, user=None))
@@ -209,7 +251,8 @@ def remind(today: dt.date, calendar: WorkCalendar) -> list[tuple[Round, str, dic
     are reminded; the working day after it, told they are late.  (round, "due" | "late",
     {user id: reports owed}) for each reminder sent."""
     sent = []
-    for round_ in db.session.scalars(select(Round).where(Round.status == RoundStatus.OPEN.value)
+    for round_ in db.session.scalars(select(Round).where(Round.status == RoundStatus.OPEN.value,
+                                                         Round.reports_ready.is_(True))
                                      .order_by(Round.id)):
         if round_.late_notice_on is None and today > round_.due_on:
             kind, round_.late_notice_on = "late", today

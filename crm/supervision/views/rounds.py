@@ -75,8 +75,13 @@ def new_round():
             for message in apply_to_form(form, error):
                 flash(str(message), "warning")
         else:
-            flash(_("Round opened: %(count)s projects owe a report by %(due)s.",
-                    count=created.project_count, due=created.due_on.isoformat()), "success")
+            if created.preparing:
+                flash(_("Round opened for %(count)s projects: their reports are being prepared "
+                        "and show here in a minute or two.", count=created.project_count),
+                      "success")
+            else:
+                flash(_("Round opened: %(count)s projects owe a report by %(due)s.",
+                        count=created.project_count, due=created.due_on.isoformat()), "success")
             return redirect(url_for("supervision.round_detail", round_id=created.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("supervision/round_new.html", form=form), status
@@ -97,8 +102,9 @@ def round_detail(round_id: int):
         by_person=queries.progress_by_person(current_user, round_), rows=rows, more=more,
         page=page, state=state, park_id=park_id,
         documents=round_documents(current_user, round_.id),
-        may_close=round_.is_open and can(current_user, Action.ROUND_RUN)
-        and queries.runs_round(current_user, round_), close_form=CloseRoundForm(formdata=None, version=round_.version),
+        may_close=(round_.is_open and not round_.preparing and can(current_user, Action.ROUND_RUN)
+                   and queries.runs_round(current_user, round_)),
+        close_form=CloseRoundForm(formdata=None, version=round_.version),
         may_report=round_.is_open and can(current_user, Action.ROUND_REPORT), today=today())
 
 
