@@ -149,3 +149,60 @@ def test_an_approval_document_on_a_finished_milestone_stays_in_its_park(live_ser
     response = stranger.goto(f"{url}{href}")
     assert response.status == 404
     stranger.context.close()
+
+
+def _open_round_report(app) -> tuple[int, int]:
+    """(round id, project id) of a report not yet filled, of the manager's park, in an open
+    round."""
+    from crm.auth.models import User
+    from crm.auth.scope import project_condition
+    from crm.extensions import db
+    from crm.supervision.models import Round, RoundReport
+
+    with app.app_context():
+        manager = db.session.scalar(select(User).where(User.username == "manager"))
+        row = db.session.execute(
+            select(RoundReport.round_id, RoundReport.project_id)
+            .join(Round, Round.id == RoundReport.round_id)
+            .where(Round.status == "open", Round.reports_ready.is_(True),
+                   RoundReport.status == "missing",
+                   project_condition(manager, RoundReport.project_id, RoundReport.park_id))
+            .order_by(Round.id, RoundReport.project_id)).first()
+        return row[0], row[1]
+
+
+def test_the_enterprise_sends_its_part_from_its_phone_and_the_agent_sees_it(live_server, page,
+                                                                           browser):
+    url = live_server.url
+    round_id, project_id = _open_round_report(live_server.app)
+    log_in(page, url, "manager")
+    page.goto(f"{url}/projects/{project_id}")
+    link = page.locator("[data-testid=enterprise-link] [data-testid=link-url]").input_value()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    try:
+        enterprise = phone.new_page()
+        enterprise.goto(f"{url}/e/{link.rsplit('/e/', 1)[1]}")
+        rounds = enterprise.get_by_test_id("enterprise-rounds")
+        rounds.locator(f'a[href$="/rounds/{round_id}"]').click()
+        form = enterprise.get_by_test_id("enterprise-part-form")
+        form.locator("#investment_completed").fill("-3")
+        form.get_by_test_id("enterprise-part-send").click()
+        assert enterprise.locator("#progress-errors").is_visible()  # required, next to it
+        assert enterprise.locator("#investment_completed-errors").is_visible()
+        form = enterprise.get_by_test_id("enterprise-part-form")
+        form.locator("#progress").fill("厂房主体<b>封顶</b>，设备下月进场。")
+        form.locator("#investment_completed").fill("1200")
+        form.locator("#needs").fill("临时用电需供电公司协调。")
+        form.locator("#contact_name").fill("王经理")
+        _no_sideways_scroll(enterprise)
+        form.get_by_test_id("enterprise-part-send").click()
+        enterprise.get_by_test_id("enterprise-reported").wait_for()
+        assert "王经理" in enterprise.get_by_test_id("enterprise-part-sent").first.inner_text()
+    finally:
+        phone.close()
+
+    page.goto(f"{url}/rounds/{round_id}/projects/{project_id}")
+    part = page.get_by_test_id("enterprise-part")
+    assert "厂房主体<b>封顶</b>" in part.inner_text() and "临时用电" in part.inner_text()
+    assert page.locator("#investment_completed").input_value() == "1200"  # offered
