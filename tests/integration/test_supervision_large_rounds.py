@@ -47,7 +47,9 @@ def test_a_large_round_is_prepared_by_the_worker_and_cannot_close_before(app, wo
 
     reports = _reports(app, round_.id)
     assert set(reports) == {world.projects["a1"].id, world.projects["a2"].id}
-    assert _round(app).reports_ready and _round_opened_alerts(app) == 1  # agent_a leads a1
+    prepared = _round(app)
+    assert prepared.reports_ready and prepared.project_count == 2
+    assert _round_opened_alerts(app) == 1  # agent_a leads a1
     page = manager.get(f"/rounds/{round_.id}").get_data(as_text=True)
     assert 'data-testid="round-preparing"' not in page and 'data-testid="close-round"' in page
 

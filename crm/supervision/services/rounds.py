@@ -129,14 +129,16 @@ def _write_reports(round_: Round) -> int:
                   .where(Assignment.project_id == Project.id, Assignment.ended_at.is_(None),
                          Assignment.role == AssignmentRole.LEAD_AGENT.value)
                   .correlate(Project).limit(1).scalar_subquery())
-    written = db.session.execute(insert(RoundReport).from_select(
+    db.session.execute(insert(RoundReport).from_select(
         ["round_id", "project_id", "park_id", "reporter_staff_id", "stage_at_open", "status",
          "version"],
         select(literal(round_.id), Project.id, Project.park_id, lead_agent, Project.stage,
-               literal(ReportStatus.MISSING.value), literal(1)).where(*conditions))).rowcount
+               literal(ReportStatus.MISSING.value), literal(1)).where(*conditions)))
     round_.reports_ready = True
     signals.round_opened.send(round_, round=round_)
-    return written
+    # (not the INSERT's rowcount: psycopg reports -1 for INSERT ... SELECT here)
+    return db.session.scalar(select(db.func.count(RoundReport.id))
+                             .where(RoundReport.round_id == round_.id))
 
 
 def prepare_reports(round_: Round) -> bool:
