@@ -59,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--database-url")
+    parser.add_argument("--profile", help="a folder for cProfile output of each step")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="import-bench-"))
     url = args.database_url or f"sqlite:///{work}/bench.sqlite3"
@@ -106,7 +107,15 @@ def main() -> None:
         results = {}
         for step in ("check", "commit"):
             t0, cpu0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
-            getattr(jobs, f"{step}_batch")(batch_id)
+            if args.profile:
+                import cProfile
+
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                cProfile.runctx(f"jobs.{step}_batch(batch_id)", globals(),
+                                {"jobs": jobs, "batch_id": batch_id},
+                                str(Path(args.profile) / f"{step}.prof"))
+            else:
+                getattr(jobs, f"{step}_batch")(batch_id)
             results[step] = time.perf_counter() - t0
             cpu = time.process_time() - cpu0
             db.session.remove()
