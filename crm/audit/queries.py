@@ -109,7 +109,7 @@ FIELDS: dict[str, object] = {
     "stage_at_open": _l("Stage when the round opened"), "progress": _l("Progress"),
     "next_steps": _l("Next steps"),
     "investment_completed": _l("Investment completed (10,000 yuan)"),
-    "needs": _l("Needs coordination"),
+    "needs": _l("Needs coordination"), "report_id": _l("Supervision report"),
     "stage_reached": _l("Stage reached"), "submitted_on": _l("Filled on"),
     "submitted_by_id": _l("Filled by"), "blocker_id": _l("Blocker"), "summary": _l("Problem"),
     "level": _l("Level"), "owner_id": _l("Owner"), "raised_on": _l("Raised on"),
